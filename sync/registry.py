@@ -1,0 +1,70 @@
+"""The sources the core knows, filled by each source app's `AppConfig.ready()`.
+
+The core never imports a source by name: it asks this registry.
+"""
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+
+@dataclass(frozen=True)
+class SettingField:
+    """One value an operator types into a connection: a URL, a username, a secret."""
+
+    name: str
+    label: str
+    secret: bool = False
+    required: bool = True
+    choices: tuple[tuple[str, str], ...] = ()
+    help_text: str = ""
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where a connection points: the normalised base URL plus the non-secret options."""
+
+    base_url: str
+    options: Mapping[str, str] = field(default_factory=dict)
+
+
+class Source:
+    """What every source offers the core. Subclasses live in `sync/sources/<slug>/`."""
+
+    slug: ClassVar[str]
+    label: ClassVar[str]
+    fields: ClassVar[tuple[SettingField, ...]]
+
+    def locate(self, values: Mapping[str, str], *, allow_insecure: bool) -> Location:
+        """Normalise the operator's values; raise ValidationError({field: message})."""
+        raise NotImplementedError
+
+    @property
+    def secret_fields(self) -> tuple[SettingField, ...]:
+        return tuple(f for f in self.fields if f.secret)
+
+    @property
+    def option_fields(self) -> tuple[SettingField, ...]:
+        return tuple(f for f in self.fields if not f.secret)
+
+
+_sources: dict[str, Source] = {}
+
+
+def register(source: Source) -> None:
+    _sources[source.slug] = source
+
+
+def get(slug: str) -> Source:
+    try:
+        return _sources[slug]
+    except KeyError:
+        raise LookupError(f"unknown source {slug!r}") from None
+
+
+def all_sources() -> list[Source]:
+    return sorted(_sources.values(), key=lambda s: s.slug)
+
+
+def source_choices() -> list[tuple[str, str]]:
+    return [(s.slug, s.label) for s in all_sources()]

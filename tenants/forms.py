@@ -1,0 +1,140 @@
+"""The connection form: settings per source, with write-only secrets."""
+
+from functools import cache
+
+from django import forms
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from sync import registry
+from sync.registry import SettingField, Source
+
+from .models import Connection
+
+KEEP_HINT = "Stored. Leave blank to keep it; type a new value to replace it."
+UNSET_HINT = "Not set."
+
+
+def field_name(source: Source, setting: SettingField) -> str:
+    return f"{source.slug}__{setting.name}"
+
+
+def clear_name(source: Source, setting: SettingField) -> str:
+    return f"{source.slug}__clear_{setting.name}"
+
+
+def form_field(setting: SettingField) -> forms.Field:
+    if setting.choices:
+        return forms.ChoiceField(label=setting.label, choices=setting.choices, required=False)
+    if setting.secret:
+        return forms.CharField(
+            label=setting.label,
+            required=False,
+            strip=False,
+            max_length=2000,
+            widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+        )
+    return forms.CharField(
+        label=setting.label, required=False, max_length=500, help_text=setting.help_text
+    )
+
+
+class ConnectionFormBase(forms.ModelForm):
+    class Meta:
+        model = Connection
+        fields = ["tenant", "source", "enabled"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for source in registry.all_sources():
+            self.initialise_source_fields(source)
+
+    def initialise_source_fields(self, source: Source) -> None:
+        mine = self.instance.pk and self.instance.source == source.slug
+        for setting in source.fields:
+            name = field_name(source, setting)
+            if setting.secret:
+                stored = mine and self.instance.has_secret(setting.name)
+                self.fields[name].help_text = KEEP_HINT if stored else UNSET_HINT
+                if not stored:
+                    self.fields.pop(clear_name(source, setting), None)
+            elif mine:
+                stored = self.instance.options.get(setting.name)
+                if setting.name == "base_url" and self.instance.options.get("environment") in (
+                    None,
+                    "custom",
+                ):
+                    stored = self.instance.base_url
+                self.fields[name].initial = stored or ""
+
+    def selected_source(self) -> Source | None:
+        slug = self.cleaned_data.get("source") or self.instance.source
+        try:
+            return registry.get(slug)
+        except LookupError:
+            return None
+
+    def clean(self):
+        cleaned = super().clean()
+        source = self.selected_source()
+        if source is not None:
+            self.clean_location(source)
+            self.clean_secrets(source)
+        return cleaned
+
+    def clean_location(self, source: Source) -> None:
+        values = {f.name: self.cleaned_data.get(field_name(source, f)) or "" for f in source.fields}
+        for setting in source.option_fields:
+            if setting.required and not values[setting.name].strip():
+                self.add_error(field_name(source, setting), "This field is required.")
+        try:
+            self.location = source.locate(values, allow_insecure=settings.SYNC_ALLOW_INSECURE_URLS)
+        except ValidationError as exc:
+            for name, messages in exc.message_dict.items():
+                target = next((f for f in source.fields if f.name == name), None)
+                self.add_error(field_name(source, target) if target else None, messages)
+
+    def clean_secrets(self, source: Source) -> None:
+        current = dict(self.instance.secrets) if self.instance.source == source.slug else {}
+        enabled = self.cleaned_data.get("enabled")
+        for setting in source.secret_fields:
+            name = field_name(source, setting)
+            typed = self.cleaned_data.get(name) or ""
+            if self.cleaned_data.get(clear_name(source, setting)):
+                if typed:
+                    self.add_error(name, "Type a new value or tick “clear”, not both.")
+                current.pop(setting.name, None)
+            elif typed:
+                current[setting.name] = typed
+            if setting.required and enabled and not current.get(setting.name):
+                self.add_error(
+                    name, "Required while the connection is enabled: enter it, or untick Enabled."
+                )
+        self.new_secrets = current
+
+    def save(self, commit=True):
+        connection = super().save(commit=False)
+        connection.base_url = self.location.base_url
+        connection.options = dict(self.location.options)
+        if connection.secrets != self.new_secrets:
+            connection.secrets = self.new_secrets
+            connection.secrets_changed_at = timezone.now()
+            connection.session = {}  # tokens belonged to the old credentials
+        if commit:
+            connection.save()
+        return connection
+
+
+@cache
+def connection_form() -> type[ConnectionFormBase]:
+    """The form class, built once the source apps have registered themselves."""
+    declared = {}
+    for source in registry.all_sources():
+        for setting in source.fields:
+            declared[field_name(source, setting)] = form_field(setting)
+            if setting.secret:
+                declared[clear_name(source, setting)] = forms.BooleanField(
+                    required=False, label=f"Clear the stored {setting.label.lower()}"
+                )
+    return type("ConnectionForm", (ConnectionFormBase,), declared)

@@ -1,0 +1,27 @@
+import pytest
+from cryptography.fernet import Fernet
+
+from tenants.models import Connection, Tenant
+
+
+@pytest.fixture
+def tenant(db):
+    return Tenant.objects.create(name="Gymnázium Příkladová", slug="gympri")
+
+
+@pytest.fixture
+def make_connection(tenant):
+    def make(**fields):
+        fields.setdefault("tenant", tenant)
+        fields.setdefault("source", "bakalari")
+        fields.setdefault("base_url", "https://skola.example.cz")
+        fields.setdefault("options", {"username": "ucitel"})
+        fields.setdefault("secrets", {"password": "s3cr3t-Heslo-řžč"})
+        return Connection.objects.create(**fields)
+
+    return make
+
+
+@pytest.fixture
+def fresh_key():
+    return Fernet.generate_key().decode()

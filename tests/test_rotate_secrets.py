@@ -1,0 +1,60 @@
+import io
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import connection as db
+
+from tenants.crypto import SecretUnreadable
+from tenants.models import Connection
+
+
+def rotate() -> str:
+    out = io.StringIO()
+    call_command("rotate_secrets", stdout=out)
+    return out.getvalue()
+
+
+def test_after_rotation_the_new_key_alone_decrypts(make_connection, settings, fresh_key):
+    old_key = settings.FIELD_ENCRYPTION_KEYS[0]
+    connection = make_connection(session={"refresh_token": "rt-123"})
+    settings.FIELD_ENCRYPTION_KEYS = [fresh_key, old_key]
+
+    assert "2 secret value(s) re-encrypted" in rotate()
+
+    settings.FIELD_ENCRYPTION_KEYS = [fresh_key]
+    reloaded = Connection.objects.get(pk=connection.pk)
+    assert reloaded.secrets == {"password": "s3cr3t-Heslo-řžč"}
+    assert reloaded.session == {"refresh_token": "rt-123"}
+
+
+def test_once_retired_the_old_key_no_longer_suffices(make_connection, settings, fresh_key):
+    old_key = settings.FIELD_ENCRYPTION_KEYS[0]
+    connection = make_connection()
+    settings.FIELD_ENCRYPTION_KEYS = [fresh_key, old_key]
+    rotate()
+    settings.FIELD_ENCRYPTION_KEYS = [old_key]
+    with pytest.raises(SecretUnreadable):
+        Connection.objects.get(pk=connection.pk)
+
+
+def test_a_second_rotation_rewrites_nothing(make_connection, settings, fresh_key):
+    make_connection()
+    settings.FIELD_ENCRYPTION_KEYS = [fresh_key, *settings.FIELD_ENCRYPTION_KEYS]
+    rotate()
+    assert "0 secret value(s) re-encrypted under the newest key; 2 already used it" in rotate()
+
+
+def test_an_unreadable_row_stops_the_rotation_and_changes_nothing(
+    make_connection, settings, fresh_key
+):
+    orphaned = make_connection()  # its key is about to be dropped
+    settings.FIELD_ENCRYPTION_KEYS = [fresh_key]
+    make_connection(tenant=orphaned.tenant, source="sari")  # encrypted under fresh_key only
+    with db.cursor() as cursor:
+        cursor.execute("SELECT secrets FROM tenants_connection WHERE id = %s", [orphaned.pk])
+        before = cursor.fetchone()[0]
+    with pytest.raises(CommandError, match="cannot be decrypted"):
+        rotate()
+    with db.cursor() as cursor:
+        cursor.execute("SELECT secrets FROM tenants_connection WHERE id = %s", [orphaned.pk])
+        assert cursor.fetchone()[0] == before
