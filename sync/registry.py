@@ -35,8 +35,24 @@ class Source:
     label: ClassVar[str]
     fields: ClassVar[tuple[SettingField, ...]]
 
+    # What to type into a connection to reach this source's sandbox; base_url is relative to
+    # the sandbox server's address (see `manage.py sandbox`).
+    demo_settings: ClassVar[Mapping[str, str]] = {}
+
     def locate(self, values: Mapping[str, str], *, allow_insecure: bool) -> Location:
         """Normalise the operator's values; raise ValidationError({field: message})."""
+        raise NotImplementedError
+
+    def client(self, connection, *, transport=None):
+        """A client for `connection` (a tenants.Connection); it logs in lazily."""
+        raise NotImplementedError
+
+    def test_connection(self, connection, *, transport=None):
+        """A `sync.diagnosis.Diagnosis` of reaching and logging in to the server."""
+        raise NotImplementedError
+
+    def make_sandbox(self, prefix: str):
+        """A fresh `sync.sandbox.SandboxApp` emulating this source, served below `prefix`."""
         raise NotImplementedError
 
     @property

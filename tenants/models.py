@@ -77,3 +77,12 @@ class Connection(models.Model):
 
     def has_secret(self, name: str) -> bool:
         return bool(self.secrets.get(name))
+
+    def store_session(self, session: dict) -> None:
+        """Keep the client's newest tokens, at once and only in this column.
+
+        Called while fetching, outside the write transaction, so a rotated refresh token
+        survives a sync that fails later.
+        """
+        self.session = session
+        Connection.objects.filter(pk=self.pk).update(session=session)

@@ -25,3 +25,7 @@ def make_connection(tenant):
 @pytest.fixture
 def fresh_key():
     return Fernet.generate_key().decode()
+
+
+from tests.fixtures_bakalari import *  # noqa: E402,F403 - each source's sandbox fixtures
+from tests.fixtures_sari import *  # noqa: E402,F403
