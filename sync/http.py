@@ -163,7 +163,7 @@ class HttpClient:
         retry_after = getattr(error, "retry_after", None)
         if retry_after is not None:
             return min(retry_after, self.retry.retry_after_cap)
-        backoff = wait_exponential_jitter(initial=self.retry.first_wait, max=self.retry.max_wait)
+        backoff = wait_exponential_jitter(multiplier=self.retry.first_wait, max=self.retry.max_wait)
         return backoff(retry_state)
 
     def _log_retry(self, retry_state) -> None:
@@ -200,7 +200,14 @@ class HttpClient:
         result = Response(response.status_code, response.headers, content, description)
         if response.status_code == 429 or response.status_code >= 500:
             raise overload(self.server_name, result)
+        transient = self.transient_answer(result)
+        if transient is not None:
+            raise transient
         return result
+
+    def transient_answer(self, response: Response) -> TransientError | None:
+        """A source whose server reports overload inside a normal answer says so here."""
+        return None
 
     def _read_capped(self, response: httpx.Response, description: str) -> bytes:
         cap = self.limits.max_response_bytes
@@ -233,8 +240,9 @@ class HttpClient:
 
 
 def too_big(server_name: str, cap: int, description: str) -> ProtocolError:
+    size = f"{cap // (1024 * 1024)} MB" if cap >= 1024 * 1024 else f"{max(1, cap // 1024)} KB"
     return ProtocolError(
-        f"{server_name} sent an answer larger than {cap // (1024 * 1024)} MB; refusing to read it.",
+        f"{server_name} sent an answer larger than {size}; refusing to read it.",
         detail=description,
     )
 

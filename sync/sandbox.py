@@ -122,6 +122,9 @@ class SandboxApp:
         return path == self.prefix or path.startswith(self.prefix + "/")
 
     def __call__(self, environ, start_response) -> Iterable[bytes]:
+        if not self.handles(environ.get("PATH_INFO", "")):
+            start_response("404 Not Found", [("Content-Type", "text/plain")])
+            return [b"Not found"]
         request = read_request(environ, self.prefix)
         with self.lock:
             self.requests.append((request.method, request.path))
@@ -159,7 +162,11 @@ class SandboxApp:
 def read_request(environ, prefix: str) -> Request:
     raw_path = environ.get("PATH_INFO", "")
     # PEP 3333 hands the path over as latin-1-decoded bytes; ids may be UTF-8.
-    path = raw_path.encode("latin-1").decode("utf-8", "replace")[len(prefix) :] or "/"
+    try:
+        path = raw_path.encode("latin-1").decode("utf-8", "replace")
+    except UnicodeEncodeError:  # a server that already decoded the path
+        path = raw_path
+    path = path[len(prefix) :] or "/"
     length = int(environ.get("CONTENT_LENGTH") or 0)
     body = environ["wsgi.input"].read(length) if length else b""
     content_type = environ.get("CONTENT_TYPE", "")
@@ -226,7 +233,10 @@ class LoopbackServer:
 
     def __init__(self, app) -> None:
         self.server = make_loopback_server(app, quiet=True)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        # a short poll interval makes shutdown quick: tests start and stop many servers
+        self.thread = threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
 
     @property
     def url(self) -> str:

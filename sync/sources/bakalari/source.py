@@ -1,11 +1,17 @@
-"""Bakaláři as the core sees it: what a connection needs and how its address is normalised."""
+"""Bakaláři as the core sees it: settings, address, client, connection test and sandbox."""
 
 from collections.abc import Mapping
 
 from django.core.exceptions import ValidationError
 
 from sync import url_policy
+from sync.diagnosis import Diagnosis
+from sync.errors import ConfigError
 from sync.registry import Location, SettingField, Source
+
+from . import dataset
+from .client import BakalariClient, diagnose
+from .sandbox import BakalariSandbox
 
 # What people paste from the browser's address bar after the school's base:
 # the login page, the web UI's "next" pages, the dashboard, or the API itself.
@@ -38,6 +44,11 @@ class BakalariSource(Source):
         SettingField("username", "Username"),
         SettingField("password", "Password", secret=True),
     )
+    demo_settings = {
+        "base_url": "/bakalari",
+        "username": dataset.DEMO_USERNAME,
+        "password": dataset.DEMO_PASSWORD,
+    }
 
     def locate(self, values: Mapping[str, str], *, allow_insecure: bool) -> Location:
         try:
@@ -45,3 +56,34 @@ class BakalariSource(Source):
         except ValidationError as exc:
             raise ValidationError({"base_url": exc.messages}) from None
         return Location(base_url, {"username": values.get("username", "").strip()})
+
+    def client(self, connection, *, transport=None) -> BakalariClient:
+        """A client that resumes the kept session and keeps every new token pair at once."""
+        username = (connection.options or {}).get("username", "")
+        password = connection.secrets.get("password", "")
+        for value, missing in (
+            (connection.base_url, "The school's Bakaláři address is not set."),
+            (username, "The Bakaláři username is not set."),
+            (password, "The Bakaláři password is not set."),
+        ):
+            if not value:
+                raise ConfigError(f"{missing} Enter it in the connection's settings.")
+        return BakalariClient(
+            connection.base_url,
+            username,
+            password,
+            session=connection.session,
+            on_session=connection.store_session,
+            transport=transport,
+        )
+
+    def test_connection(self, connection, *, transport=None) -> Diagnosis:
+        try:
+            client = self.client(connection, transport=transport)
+        except ConfigError as error:
+            return Diagnosis.failure(error, 0)
+        with client:
+            return diagnose(client)
+
+    def make_sandbox(self, prefix: str) -> BakalariSandbox:
+        return BakalariSandbox(prefix=prefix)

@@ -1,12 +1,25 @@
-"""SARI as the core sees it: environment presets and the four secrets KYBERNA issues."""
+"""SARI as the core sees it: environment presets, the four secrets KYBERNA issues, the client,
+the connection test and the sandbox."""
 
 from collections.abc import Mapping
 
 from django.core.exceptions import ValidationError
 
 from sync import url_policy
+from sync.diagnosis import Diagnosis
+from sync.errors import ConfigError
 from sync.registry import Location, SettingField, Source
 
+from . import dataset
+from .client import SariClient, diagnose
+from .sandbox import SariSandbox
+
+SECRET_LABELS = {
+    "client_id": "client ID",
+    "client_secret": "client secret",
+    "username": "API username",
+    "password": "API password",
+}
 ENVIRONMENTS = {
     "production": "https://www.vku-pgs.asa.ch",
     "test": "https://sari-v4-test.ky2help.com",
@@ -42,6 +55,14 @@ class SariSource(Source):
         SettingField("username", "API username", secret=True),
         SettingField("password", "API password", secret=True),
     )
+    demo_settings = {
+        "environment": "custom",
+        "base_url": "/sari",
+        "client_id": dataset.DEMO_CLIENT_ID,
+        "client_secret": dataset.DEMO_CLIENT_SECRET,
+        "username": dataset.DEMO_USERNAME,
+        "password": dataset.DEMO_PASSWORD,
+    }
 
     def locate(self, values: Mapping[str, str], *, allow_insecure: bool) -> Location:
         environment = values.get("environment") or "production"
@@ -56,3 +77,30 @@ class SariSource(Source):
         except ValidationError as exc:
             raise ValidationError({"base_url": exc.messages}) from None
         return Location(base_url, {"environment": "custom"})
+
+    def client(self, connection, *, transport=None) -> SariClient:
+        """A client of the connection's SARI server; it logs in on its first call."""
+        if not connection.base_url:
+            raise ConfigError(
+                "The SARI server address is not set. Choose an environment in the connection's "
+                "settings, or enter the custom URL."
+            )
+        secrets = connection.secrets or {}
+        for name, label in SECRET_LABELS.items():
+            if not secrets.get(name):
+                raise ConfigError(
+                    f"The SARI {label} is not set. Enter it in the connection's settings."
+                )
+        values = {name: secrets[name] for name in SECRET_LABELS}
+        return SariClient(connection.base_url, **values, transport=transport)
+
+    def test_connection(self, connection, *, transport=None) -> Diagnosis:
+        try:
+            client = self.client(connection, transport=transport)
+        except ConfigError as error:
+            return Diagnosis.failure(error, 0)
+        with client:
+            return diagnose(client)
+
+    def make_sandbox(self, prefix: str) -> SariSandbox:
+        return SariSandbox(prefix=prefix)
