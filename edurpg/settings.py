@@ -87,6 +87,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         }
     )
     Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
+    # A file, not memory: tests start real sync processes that must see the test database.
+    DATABASES["default"].setdefault("TEST", {}).setdefault(
+        "NAME", str(Path(DATABASES["default"]["NAME"]).with_name("test-edurpg.sqlite3"))
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -119,6 +123,36 @@ X_FRAME_OPTIONS = "DENY"
 # Outbound connections: https to public hosts only, unless this is set (the sandboxes run on
 # loopback over plain http).
 SYNC_ALLOW_INSECURE_URLS = env.bool("SYNC_ALLOW_INSECURE_URLS", default=False)
+
+# Scheduling and sync behaviour.
+SYNC_SCHEDULE = env.str("SYNC_SCHEDULE", default="*/15 * * * *")
+if "%" in SYNC_SCHEDULE:
+    raise ImproperlyConfigured("SYNC_SCHEDULE must not contain '%' (cron reads it as a newline)")
+SYNC_WORKERS = env.int("SYNC_WORKERS", default=4)
+# How the admin's "Sync now" and the HTTP trigger start runs: process, thread or celery.
+SYNC_EXECUTOR = env.str("SYNC_EXECUTOR", default="process")
+if SYNC_EXECUTOR not in ("process", "thread", "celery"):
+    raise ImproperlyConfigured("SYNC_EXECUTOR must be 'process', 'thread' or 'celery'")
+# A run that stops renewing its lease for this long is presumed dead; another run may start.
+SYNC_LEASE_SECONDS = env.int("SYNC_LEASE_SECONDS", default=300)
+SYNC_HTTP_LIMITS = {
+    "timeout": env.float("SYNC_HTTP_TIMEOUT", default=15.0),
+    "max_in_flight": env.int("SYNC_HTTP_MAX_IN_FLIGHT", default=4),
+    "max_response_bytes": env.int("SYNC_HTTP_MAX_RESPONSE_MB", default=50) * 1024 * 1024,
+}
+SYNC_HTTP_RETRY = {
+    "attempts": env.int("SYNC_HTTP_RETRY_ATTEMPTS", default=4),
+    "total_seconds": env.float("SYNC_HTTP_RETRY_SECONDS", default=60.0),
+}
+
+# django-crontab: the scheduled job is a thin shell over the same engine the admin uses.
+SYNC_CRON_LOG = env.str("SYNC_CRON_LOG", default=str(BASE_DIR / "var" / "cron.log"))
+CRONJOBS = [(SYNC_SCHEDULE, "sync.cron.scheduled_sync", f">> {SYNC_CRON_LOG} 2>&1")]
+CRONTAB_DJANGO_SETTINGS_MODULE = "edurpg.settings"
+CRONTAB_DJANGO_MANAGE_PATH = str(BASE_DIR / "manage.py")
+CRONTAB_LOCK_JOBS = True  # same-host overlap; the database lease covers other machines
+# Unique per checkout, so two projects on one host never replace each other's lines.
+CRONTAB_COMMENT = f"edurpg-sync {BASE_DIR}"
 
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
 LOG_FORMAT = env.str("LOG_FORMAT", default="text")

@@ -77,3 +77,17 @@ class UpstreamError(SyncError):
     def __init__(self, message: str, *, code: str = "", **kwargs) -> None:
         super().__init__(message, **kwargs)
         self.code = code
+
+
+class StorageError(SyncError):
+    """The database refused a write; the transaction rolled back, so nothing was written."""
+
+    kind = "database"
+
+    def __init__(self, error: Exception) -> None:
+        first_line = str(error).strip().splitlines()[0][:300] if str(error).strip() else ""
+        super().__init__(
+            "The database refused to save the synced data, so nothing of this run was written. "
+            f"It said: {type(error).__name__}: {first_line}",
+            detail=repr(error)[:1000],
+        )

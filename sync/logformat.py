@@ -13,7 +13,7 @@ class JsonLinesFormatter(logging.Formatter):
             "time": datetime.fromtimestamp(record.created, UTC).isoformat(),
             "level": record.levelname,
             "logger": record.name,
-            "event": record.getMessage(),
+            "message": record.getMessage(),
         }
         line.update({k: v for k, v in vars(record).items() if k not in STANDARD_ATTRS})
         if record.exc_info:

@@ -51,6 +51,17 @@ class Source:
         """A `sync.diagnosis.Diagnosis` of reaching and logging in to the server."""
         raise NotImplementedError
 
+    def streams(self) -> tuple:
+        """The `sync.streams.Stream`s this source mirrors, parents before children."""
+        raise NotImplementedError
+
+    def read(self, client, connection, report) -> dict:
+        """Fetch and map everything: {stream kind: `sync.streams.Batch`}. Writes nothing.
+
+        `report(what, records)` tells the engine what is being fetched, for live progress.
+        """
+        raise NotImplementedError
+
     def make_sandbox(self, prefix: str):
         """A fresh `sync.sandbox.SandboxApp` emulating this source, served below `prefix`."""
         raise NotImplementedError

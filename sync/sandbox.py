@@ -47,7 +47,8 @@ def json_reply(status: int, payload, headers: dict[str, str] | None = None) -> R
 
 @dataclass
 class Fault:
-    kind: str  # "error", "throttle", "hang", "malformed", "huge", "invalid_utf8", "deep"
+    # "none", "error", "throttle", "hang", "malformed", "huge", "invalid_utf8", "deep"
+    kind: str
     status: int = 503
     retry_after: int = 1
     seconds: float = 0.0
@@ -65,7 +66,9 @@ class Faults:
     def __post_init__(self) -> None:
         self._random = random.Random(self.seed)  # noqa: S311 - reproducible faults, not crypto
 
-    def inject(self, kind: str, count: int = 1, **params) -> None:
+    def inject(self, kind: str, count: int = 1, *, after: int = 0, **params) -> None:
+        """Fault the next `count` requests, once `after` more have been answered normally."""
+        self.queued.extend(Fault("none") for _ in range(after))
         self.queued.extend(Fault(kind, **params) for _ in range(count))
 
     def clear(self) -> None:
@@ -82,6 +85,8 @@ class Faults:
 
 
 def faulty_reply(fault: Fault, reply: Reply) -> Reply:
+    if fault.kind == "none":
+        return reply
     if fault.kind == "error":
         return json_reply(fault.status, {"Message": "An error has occurred."})
     if fault.kind == "throttle":

@@ -29,3 +29,4 @@ def fresh_key():
 
 from tests.fixtures_bakalari import *  # noqa: E402,F403 - each source's sandbox fixtures
 from tests.fixtures_sari import *  # noqa: E402,F403
+from tests.fixtures_served import *  # noqa: E402,F403

@@ -1,26 +1,91 @@
 import secrets
+import threading
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
+
+from sync import registry
+from sync.engine import sync_many
+from sync.management.commands.sandbox import index_page
+from sync.sandbox import Mount, make_loopback_server
+from tenants.models import Connection, Tenant
 
 DEMO_ADMIN = "admin"
+DEMO_TENANTS = {
+    "bakalari": ("Gymnázium Demo", "demo-skola", Tenant.Kind.SCHOOL),
+    "sari": ("Fahrschule Demo", "demo-fahrschule", Tenant.Kind.DRIVING_SCHOOL),
+}
 
 
 class Command(BaseCommand):
-    help = "Prepare a local demo: migrate, make an admin login, optionally serve the admin."
+    help = (
+        "A local demo: migrate, serve the sandboxes on loopback, create two demo tenants whose "
+        "connections point at them, sync once, print the admin login, then serve the admin. "
+        "Running it again is harmless."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--serve", metavar="HOST:PORT", help="then run the web server here")
+        parser.add_argument("--sandbox-port", type=int, default=8765)
 
     def handle(self, **options):
+        if not settings.SYNC_ALLOW_INSECURE_URLS:
+            raise CommandError(
+                "The demo's sandboxes run on loopback over http: set SYNC_ALLOW_INSECURE_URLS=true "
+                "(make writes it into a development .env)."
+            )
         call_command("migrate", interactive=False, verbosity=0)
+        sandbox_url = self.start_sandboxes(options["sandbox_port"])
+        connections = [
+            self.demo_connection(source, sandbox_url) for source in registry.all_sources()
+        ]
+        for run in sync_many(connections, trigger="cli"):
+            self.stdout.write(f"first sync of {run.connection}: {run.status} {run.totals()}")
         password = self.reset_demo_admin()
-        address = options["serve"]
+        self.stdout.write(f"Sandboxes: {sandbox_url}/")
         self.stdout.write(f"Admin login: {DEMO_ADMIN} / {password}")
-        if address:
-            self.stdout.write(f"Serving the admin at http://{address}/admin/ (Ctrl+C stops)")
-            call_command("runserver", address, use_reloader=False)
+        if options["serve"]:
+            self.stdout.write(
+                f"Serving the admin at http://{options['serve']}/admin/ (Ctrl+C stops)"
+            )
+            call_command("runserver", options["serve"], use_reloader=False)
+
+    def start_sandboxes(self, port: int) -> str:
+        sources = registry.all_sources()
+        apps = [source.make_sandbox(f"/{source.slug}") for source in sources]
+        mount = Mount(apps, index=lambda url: index_page(sources, url))
+        try:
+            server = make_loopback_server(mount, "127.0.0.1", port, quiet=True)
+        except OSError as exc:
+            raise CommandError(f"cannot serve the sandboxes on port {port}: {exc}") from None
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        host, real_port = server.server_address[:2]
+        return f"http://{host}:{real_port}"
+
+    def demo_connection(self, source, sandbox_url: str) -> Connection:
+        name, slug, kind = DEMO_TENANTS.get(
+            source.slug, (f"Demo {source.label}", f"demo-{source.slug}", Tenant.Kind.SCHOOL)
+        )
+        tenant, _ = Tenant.objects.update_or_create(
+            slug=slug, defaults={"name": name, "kind": kind}
+        )
+        values = dict(source.demo_settings)
+        values["base_url"] = sandbox_url + values["base_url"]
+        location = source.locate(values, allow_insecure=True)
+        connection, _ = Connection.objects.update_or_create(
+            tenant=tenant,
+            source=source.slug,
+            defaults={
+                "enabled": True,
+                "base_url": location.base_url,
+                "options": dict(location.options),
+                "secrets": {f.name: values[f.name] for f in source.secret_fields},
+                "session": {},
+            },
+        )
+        return connection
 
     def reset_demo_admin(self) -> str:
         """A fresh password each run, so running the demo twice is harmless."""

@@ -9,7 +9,7 @@ from sync.diagnosis import Diagnosis
 from sync.errors import ConfigError
 from sync.registry import Location, SettingField, Source
 
-from . import dataset
+from . import dataset, mirror
 from .client import BakalariClient, diagnose
 from .sandbox import BakalariSandbox
 
@@ -84,6 +84,12 @@ class BakalariSource(Source):
             return Diagnosis.failure(error, 0)
         with client:
             return diagnose(client)
+
+    def streams(self) -> tuple:
+        return mirror.STREAMS
+
+    def read(self, client, connection, report) -> dict:
+        return mirror.read(client, connection, report)
 
     def make_sandbox(self, prefix: str) -> BakalariSandbox:
         return BakalariSandbox(prefix=prefix)

@@ -10,7 +10,7 @@ from sync.diagnosis import Diagnosis
 from sync.errors import ConfigError
 from sync.registry import Location, SettingField, Source
 
-from . import dataset
+from . import dataset, mirror
 from .client import SariClient, diagnose
 from .sandbox import SariSandbox
 
@@ -101,6 +101,12 @@ class SariSource(Source):
             return Diagnosis.failure(error, 0)
         with client:
             return diagnose(client)
+
+    def streams(self) -> tuple:
+        return mirror.STREAMS
+
+    def read(self, client, connection, report) -> dict:
+        return mirror.read(client, connection, report)
 
     def make_sandbox(self, prefix: str) -> SariSandbox:
         return SariSandbox(prefix=prefix)

@@ -1,0 +1,17 @@
+"""The job django-crontab runs. Failures are recorded as runs and logged, because
+django-crontab swallows exceptions and exits 0."""
+
+import logging
+
+from django.conf import settings
+
+from .engine import sync_many
+from .selection import enabled_connections
+
+log = logging.getLogger(__name__)
+
+
+def scheduled_sync() -> None:
+    runs = sync_many(enabled_connections(), trigger="cron", workers=settings.SYNC_WORKERS)
+    failed = sum(run.status == "failed" for run in runs)
+    log.info("scheduled sync done: %d run(s), %d failed", len(runs), failed)

@@ -1,0 +1,214 @@
+"""One connection, one run: lease -> fetch -> map -> write -> record.
+
+Everything is fetched before anything is written; the writes of all streams then happen in one
+transaction, so a failure at any point leaves the connection's mirrored data as it was.
+"""
+
+import logging
+import os
+import socket
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+from django.db import DatabaseError, close_old_connections, transaction
+from django.db import connection as db
+from django.utils import timezone
+
+from tenants.models import Connection
+
+from . import events, lease, registry
+from .errors import StorageError, SyncError
+from .models import SyncRun
+from .progress import Progress
+from .writer import Counts, StreamWriter
+
+log = logging.getLogger(__name__)
+WORKER = f"{socket.gethostname()}:{os.getpid()}"
+
+
+def sync_connection(
+    connection: Connection, *, trigger: str, user=None, dry_run=False, transport=None
+) -> SyncRun:
+    """Run one sync now, in this thread, and return its recorded run."""
+    run = SyncRun.objects.create(
+        connection=connection, trigger=trigger, triggered_by=user, dry_run=dry_run
+    )
+    return execute(run, transport=transport)
+
+
+def execute(run: SyncRun, *, transport=None) -> SyncRun:
+    """Carry out a queued run; never raises for a failure of the sync itself."""
+    connection = run.connection
+    if not lease.claim(connection.pk, run.pk):
+        return skip(run)
+    try:
+        abandon_expired(connection.pk, run.pk)
+        start(run)
+        fetch_and_write(run, transport)
+    except SyncError as error:
+        fail(run, error)
+    except DatabaseError as error:
+        log.exception("database error during sync", extra={"run_id": str(run.pk)})
+        fail(run, StorageError(error))
+    except Exception as error:  # a bug or a database failure: record it, keep other runs going
+        log.exception("sync crashed", extra={"run_id": str(run.pk)})
+        fail(
+            run, SyncError(f"Internal error ({type(error).__name__}); see the log of run {run.pk}.")
+        )
+    finally:
+        lease.release(connection.pk, run.pk)
+    return run
+
+
+def fetch_and_write(run: SyncRun, transport) -> None:
+    """Fetch everything, then write it and the run's outcome in one transaction."""
+    connection = run.connection
+    source = registry.get(connection.source)
+    streams = source.streams()
+    progress = Progress(run, len(streams))
+    with source.client(connection, transport=transport) as client:
+        progress.client = client
+        try:
+            batches = source.read(client, connection, progress.fetching)
+        finally:
+            run.requests_made = client.requests_made
+    progress.flush(force=True)
+    with transaction.atomic():
+        lease.renew(connection.pk, run.pk)  # the fence: lock our lease row until commit
+        counts = write_streams(run, streams, batches, progress)
+        if run.dry_run:
+            transaction.set_rollback(True)
+        else:
+            settle(run, counts)  # the outcome commits with the data, or neither does
+    if run.dry_run:
+        settle(run, counts)
+    events.emit("sync_ok", run, status=run.status, counts=run.totals(), **timing(run))
+
+
+def write_streams(run, streams, batches, progress) -> dict[str, Counts]:
+    connection, now, object_ids = run.connection, timezone.now(), {}
+    counts = {}
+    for done, stream in enumerate(streams):
+        progress.writing(stream.label or stream.kind, done)
+        writer = StreamWriter(connection.tenant, connection.source, stream, now, object_ids)
+        counts[stream.kind] = writer.write(batches[stream.kind])
+    return counts
+
+
+def start(run: SyncRun) -> None:
+    run.status, run.started_at, run.worker = SyncRun.Status.RUNNING, timezone.now(), WORKER
+    run.progress = {"stage": "starting"}
+    run.save(update_fields=["status", "started_at", "worker", "progress"])
+    events.emit("sync_start", run, dry_run=run.dry_run)
+    run._clock = time.monotonic()
+
+
+def settle(run: SyncRun, counts: dict[str, Counts]) -> None:
+    warnings = [w for c in counts.values() for w in c.warnings]
+    run.status = SyncRun.Status.PARTIAL if warnings else SyncRun.Status.OK
+    run.counts = {kind: c.as_dict() for kind, c in counts.items()}
+    run.error_message = "\n".join(warnings)
+    close(run)
+
+
+def fail(run: SyncRun, error: SyncError) -> None:
+    if run.status in SyncRun.FINISHED:
+        return  # its outcome is committed; what broke afterwards is only logged
+    run.status = SyncRun.Status.FAILED
+    run.error_kind, run.error_message = error.kind, error.message
+    close(run)
+    events.emit(
+        "sync_fail",
+        run,
+        logging.ERROR,
+        error_kind=error.kind,
+        error=error.message,
+        detail=error.detail,
+        **timing(run),
+    )
+
+
+def skip(run: SyncRun) -> SyncRun:
+    holder = lease.holder(run.connection_id)
+    run.status = SyncRun.Status.SKIPPED
+    run.error_message = f"Skipped: run {holder} is syncing this connection right now."
+    run.started_at = run.finished_at = timezone.now()
+    run.save(update_fields=["status", "error_message", "started_at", "finished_at"])
+    events.emit("sync_skip", run, holder=str(holder))
+    return run
+
+
+def close(run: SyncRun) -> None:
+    run.finished_at = timezone.now()
+    run.progress = {**run.progress, "stage": "done"}
+    run.save()
+    if not run.dry_run:
+        record_on_connection(run)
+
+
+def record_on_connection(run: SyncRun) -> None:
+    fields = {
+        "last_sync_at": run.finished_at,
+        "last_sync_status": run.status,
+        "last_error": run.error_message,
+    }
+    if run.status in (SyncRun.Status.OK, SyncRun.Status.PARTIAL):
+        fields["last_success_at"] = run.finished_at
+    Connection.objects.filter(pk=run.connection_id).update(**fields)
+
+
+def abandon_expired(connection_id: int, run_id) -> None:
+    """Runs of this connection still marked running died with their process (kill -9, a lost
+    machine): their lease expired, or this run could not have claimed it."""
+    SyncRun.objects.filter(connection_id=connection_id, status=SyncRun.Status.RUNNING).exclude(
+        pk=run_id
+    ).update(
+        status=SyncRun.Status.FAILED,
+        finished_at=timezone.now(),
+        error_kind="abandoned",
+        error_message="The process running this sync stopped before it finished; "
+        "nothing it fetched was written.",
+    )
+
+
+def timing(run: SyncRun) -> dict:
+    started = getattr(run, "_clock", None)
+    return {"duration_ms": round((time.monotonic() - started) * 1000)} if started else {}
+
+
+def execute_queued(run_ids, *, workers: int = 1, transport=None) -> list[SyncRun]:
+    """Carry out runs created earlier (by the admin or the HTTP trigger)."""
+    runs = SyncRun.objects.filter(pk__in=run_ids, status=SyncRun.Status.QUEUED)
+    runs = list(runs.select_related("connection__tenant"))
+    return in_parallel(runs, lambda run: execute(run, transport=transport), workers)
+
+
+def in_parallel(items, work, workers: int):
+    """Apply `work` to each item, `workers` at a time, each thread on its own DB connection."""
+
+    def one(item):
+        try:
+            return work(item)
+        finally:
+            if workers > 1:
+                db.close()
+
+    if workers <= 1:
+        return [one(item) for item in items]
+    close_old_connections()
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="sync") as pool:
+        return list(pool.map(one, items))
+
+
+def sync_many(
+    connections, *, trigger: str, workers: int = 1, dry_run=False, user=None, on_done=None
+):
+    """Sync each connection, `workers` at a time; one failing never stops the others."""
+
+    def one(connection):
+        run = sync_connection(connection, trigger=trigger, dry_run=dry_run, user=user)
+        if on_done:
+            on_done(run)
+        return run
+
+    return in_parallel(list(connections), one, workers)

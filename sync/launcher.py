@@ -1,0 +1,61 @@
+"""Start queued runs without waiting for them: the admin's button and the HTTP trigger.
+
+SYNC_EXECUTOR picks how: "process" (default) starts a detached `manage.py execute_runs`, which
+outlives the web request and its worker; "thread" runs them in this process (tests, the
+development server); "celery" hands them to Celery workers.
+"""
+
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+from django.conf import settings
+from django.db import connection as db
+
+from .models import SyncRun
+
+
+def queue_runs(connections, *, trigger: str, user=None) -> list[SyncRun]:
+    return [
+        SyncRun.objects.create(connection=c, trigger=trigger, triggered_by=user)
+        for c in connections
+    ]
+
+
+def start_in_background(runs: list[SyncRun]) -> None:
+    run_ids = [str(run.pk) for run in runs]
+    if not run_ids:
+        return
+    executor = settings.SYNC_EXECUTOR
+    if executor == "thread":
+        threading.Thread(target=execute_in_thread, args=(run_ids,), daemon=True).start()
+    elif executor == "celery":
+        from .celery_tasks import enqueue  # imported only when Celery is chosen
+
+        enqueue(run_ids)
+    else:
+        start_process(run_ids)
+
+
+def start_process(run_ids: list[str]) -> None:
+    manage = Path(settings.BASE_DIR) / "manage.py"
+    log = open(settings.SYNC_CRON_LOG, "ab")  # noqa: SIM115 - handed to the child
+    subprocess.Popen(
+        [sys.executable, str(manage), "execute_runs", *run_ids],
+        stdin=subprocess.DEVNULL,
+        stdout=log,
+        stderr=log,
+        start_new_session=True,  # survives the web worker that started it
+        cwd=settings.BASE_DIR,
+    )
+    log.close()
+
+
+def execute_in_thread(run_ids: list[str]) -> None:
+    from .engine import execute_queued
+
+    try:
+        execute_queued(run_ids)
+    finally:
+        db.close()

@@ -1,0 +1,18 @@
+from django.core.management.base import BaseCommand, CommandError
+
+from sync.models import ApiToken
+from sync.tokens import create_token
+
+
+class Command(BaseCommand):
+    help = "Make a bearer token for the HTTP trigger. It is printed once and stored hashed."
+
+    def add_arguments(self, parser):
+        parser.add_argument("name", help="who or what uses it, e.g. 'k8s-cronjob'")
+
+    def handle(self, **options):
+        if ApiToken.objects.filter(name=options["name"]).exists():
+            raise CommandError(f"a token named {options['name']!r} exists; revoke it in the admin")
+        _, token = create_token(options["name"])
+        self.stdout.write(token)
+        self.stderr.write("Store it now: it cannot be shown again.")

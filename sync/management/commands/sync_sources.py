@@ -1,0 +1,90 @@
+import json
+import sys
+import threading
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from sync.engine import sync_many
+from sync.models import SyncRun
+from sync.selection import UnknownSelection, enabled_connections
+from sync.summary import batch_summary
+
+
+class Command(BaseCommand):
+    help = (
+        "Sync every enabled connection (or those chosen by --source/--tenant). "
+        "Exit 0 when all succeeded, 1 when any failed, 2 on usage or configuration errors. "
+        "Safe to run from cron, a systemd timer or a Kubernetes CronJob."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--source", action="append", default=[], help="only this source")
+        parser.add_argument("--tenant", action="append", default=[], help="only this tenant slug")
+        parser.add_argument("--workers", type=int, default=None, help="connections in parallel")
+        parser.add_argument("--dry-run", action="store_true", help="report, write nothing")
+        parser.add_argument("--json", action="store_true", help="print a JSON summary")
+        parser.add_argument(
+            "--trigger", choices=[c for c, _ in SyncRun.Trigger.choices], default="cli"
+        )
+
+    def handle(self, **options):
+        workers = settings.SYNC_WORKERS if options["workers"] is None else options["workers"]
+        if workers < 1:
+            raise CommandError("--workers must be at least 1", returncode=2)
+        try:
+            connections = list(enabled_connections(options["source"], options["tenant"]))
+        except UnknownSelection as exc:
+            raise CommandError(str(exc), returncode=2) from None
+        report = Report(self, len(connections), quiet=options["json"])
+        runs = sync_many(
+            connections,
+            trigger=options["trigger"],
+            workers=workers,
+            dry_run=options["dry_run"],
+            on_done=report.done,
+        )
+        summary = batch_summary(runs)
+        if options["json"]:
+            self.stdout.write(json.dumps(summary, indent=2, ensure_ascii=False))
+        else:
+            report.closing(summary)
+        if not summary["success"]:
+            sys.exit(1)
+
+
+class Report:
+    """One plain line per run; on a terminal, a progress counter in between."""
+
+    def __init__(self, command: BaseCommand, total: int, quiet: bool) -> None:
+        self.command, self.total, self.quiet = command, total, quiet
+        self.finished = 0
+        self.lock = threading.Lock()
+        self.tty = command.stderr.isatty()
+
+    def done(self, run: SyncRun) -> None:
+        if self.quiet:
+            return
+        with self.lock:
+            self.finished += 1
+            if self.tty:
+                self.command.stderr.write("\r\x1b[K", ending="")
+            self.command.stdout.write(line(run))
+            if self.tty and self.finished < self.total:
+                self.command.stderr.write(f"[{self.finished}/{self.total}] syncing…", ending="")
+                self.command.stderr.flush()
+
+    def closing(self, summary: dict) -> None:
+        failed = len(summary["failed_tenants"])
+        self.command.stdout.write(
+            f"{summary['total_syncs']} sync(s) of {summary['tenants_processed']} tenant(s), "
+            f"{failed} failed"
+        )
+
+
+def line(run: SyncRun) -> str:
+    counts = " ".join(f"{k}={v}" for k, v in run.totals().items()) if run.counts else ""
+    seconds = f"{run.duration.total_seconds():.1f}s" if run.duration else ""
+    error = f" — {run.error_message}" if run.error_message else ""
+    who = f"{run.connection.tenant.slug}/{run.connection.source}"
+    return f"{run.status:<8} {who:<32} {counts} requests={run.requests_made} {seconds}{error}"

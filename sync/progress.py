@@ -1,0 +1,40 @@
+"""Live progress of a run, written where the admin's run page can poll it.
+
+Writes are throttled, and each one renews the lease: a run that still reports progress is alive.
+"""
+
+import time
+
+from . import lease
+from .models import SyncRun
+
+FLUSH_SECONDS = 0.5
+
+
+class Progress:
+    def __init__(self, run: SyncRun, streams_total: int) -> None:
+        self.run = run
+        self.state = {"stage": "starting", "streams_done": 0, "streams_total": streams_total}
+        self.state["records"] = 0
+        self.client = None
+        self._flushed = 0.0
+
+    def fetching(self, what: str, records: int) -> None:
+        """The source's report callback: what it is fetching and how many records so far."""
+        self.state.update(stage=f"fetching {what}", records=records)
+        self.flush()
+
+    def writing(self, stream_label: str, streams_done: int) -> None:
+        self.state.update(stage=f"writing {stream_label}", streams_done=streams_done)
+
+    def flush(self, force: bool = False) -> None:
+        now = time.monotonic()
+        if not force and now - self._flushed < FLUSH_SECONDS:
+            return
+        self._flushed = now
+        requests = self.client.requests_made if self.client else self.run.requests_made
+        self.run.progress, self.run.requests_made = dict(self.state), requests
+        SyncRun.objects.filter(pk=self.run.pk).update(
+            progress=self.run.progress, requests_made=requests
+        )
+        lease.renew(self.run.connection_id, self.run.pk)

@@ -1,0 +1,68 @@
+"""What the Bakaláři connection mirrors and how it is read: the school through one account.
+
+A teacher account sees the school's classes, groups, subjects, teachers and rooms in its
+standing timetable and the pupils of every group it teaches through the marking endpoints.
+Any other account mirrors what it can see; the pupil streams are then left untouched.
+"""
+
+from sync.streams import Batch, Report, Stream
+
+from . import streams
+from .models import Enrolment, Event, Group, Pupil, Room, SchoolClass, Subject, Teacher
+
+STREAMS = (
+    Stream("class", SchoolClass, "classes"),
+    Stream("group", Group, "groups"),
+    Stream("subject", Subject, "subjects"),
+    Stream("teacher", Teacher, "teachers"),
+    Stream("room", Room, "rooms"),
+    Stream("pupil", Pupil, "pupils"),
+    Stream("enrolment", Enrolment, "enrolments"),
+    # Servers stop serving last year's events in summer: an empty list is normal then.
+    Stream("event", Event, "events", may_be_empty=True),
+)
+
+NOT_FETCHED = Batch([], complete_scopes=set())
+
+
+def read(client, connection, report: Report) -> dict[str, Batch]:
+    user = client.user()
+    report("timetable", 0)
+    timetable = client.timetable_permanent()
+    atoms, rosters = read_rosters(client, user, report)
+    events = client.events() if has_module(user, "Events") else None
+    batches = {
+        "class": Batch(streams.named_records(timetable.get("Classes") or [])),
+        "group": Batch(streams.group_records(timetable)),
+        "subject": Batch(streams.subject_records(timetable, atoms)),
+        "teacher": Batch(streams.teacher_records(timetable, rosters)),
+        "room": Batch(streams.named_records(timetable.get("Rooms") or [])),
+        "pupil": NOT_FETCHED,
+        "enrolment": NOT_FETCHED,
+        "event": Batch(streams.event_records(events)) if events is not None else NOT_FETCHED,
+    }
+    if is_teacher(user):
+        batches["pupil"] = Batch(streams.pupil_records(rosters))
+        batches["enrolment"] = Batch(streams.enrolment_records(atoms, rosters), set(rosters))
+    return batches
+
+
+def read_rosters(client, user: dict, report: Report) -> tuple[list[dict], dict[str, dict]]:
+    """The teaching assignments and, for each, its pupils (teacher accounts only)."""
+    if not is_teacher(user):
+        return [], {}
+    atoms = [atom for atom in client.marking_atoms() if not atom.get("Disabled")]
+    rosters, pupils = {}, 0
+    for atom in atoms:
+        report(f"pupils of {streams.text(atom.get('Name')) or atom['Id']}", pupils)
+        rosters[atom["Id"]] = client.marking_marks(atom["Id"])
+        pupils += len(rosters[atom["Id"]].get("Students") or [])
+    return atoms, rosters
+
+
+def is_teacher(user: dict) -> bool:
+    return user.get("UserType") == "teacher"
+
+
+def has_module(user: dict, module: str) -> bool:
+    return any(m.get("Module") == module for m in user.get("EnabledModules") or [])

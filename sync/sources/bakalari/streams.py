@@ -1,0 +1,114 @@
+"""Bakaláři payloads -> plain records. Pure functions: no database, no HTTP."""
+
+from datetime import datetime
+
+from sync.streams import Record
+
+ENROLMENT_KEY_SEPARATOR = "|"
+
+
+def text(value) -> str:
+    return (value or "").strip() if isinstance(value, str) else ""
+
+
+def moment(value) -> datetime | None:
+    if isinstance(value, datetime):
+        return value
+    if not value or value.startswith("0001-01-01"):
+        return None  # Bakaláři's "no date"
+    return datetime.fromisoformat(value)
+
+
+def named_records(items: list[dict]) -> list[Record]:
+    """Classes, subjects, teachers and rooms share the {Id, Abbrev, Name} shape."""
+    return [
+        Record(item["Id"], {"abbrev": text(item.get("Abbrev")), "name": text(item.get("Name"))})
+        for item in items
+        if item.get("Id")
+    ]
+
+
+def group_records(timetable: dict) -> list[Record]:
+    return [
+        Record(
+            group["Id"],
+            {"abbrev": text(group.get("Abbrev")), "name": text(group.get("Name"))},
+            links={"school_class": ("class", group.get("ClassId") or None)},
+        )
+        for group in timetable.get("Groups") or []
+        if group.get("Id")
+    ]
+
+
+def subject_records(timetable: dict, atoms: list[dict]) -> list[Record]:
+    subjects = list(timetable.get("Subjects") or [])
+    subjects += [atom["Subject"] for atom in atoms if isinstance(atom.get("Subject"), dict)]
+    return named_records(subjects)
+
+
+def teacher_records(timetable: dict, rosters: dict[str, dict]) -> list[Record]:
+    teachers = list(timetable.get("Teachers") or [])
+    for roster in rosters.values():
+        teachers += roster.get("Teachers") or []
+    return named_records(teachers)
+
+
+def pupil_records(rosters: dict[str, dict]) -> list[Record]:
+    return [
+        Record(
+            student["Id"],
+            {
+                "name": text(student.get("DisplayName"))
+                or f"{text(student.get('LastName'))} {text(student.get('FirstName'))}".strip(),
+                "first_name": text(student.get("FirstName")),
+                "last_name": text(student.get("LastName")),
+            },
+            links={"school_class": ("class", student.get("ClassId") or None)},
+        )
+        for roster in rosters.values()
+        for student in roster.get("Students") or []
+        if student.get("Id")
+    ]
+
+
+def enrolment_records(atoms: list[dict], rosters: dict[str, dict]) -> list[Record]:
+    names = {atom["Id"]: atom for atom in atoms}
+    records = []
+    for atom_id, roster in rosters.items():
+        atom = names.get(atom_id, {})
+        subject = atom.get("Subject") or {}
+        for student in roster.get("Students") or []:
+            if not student.get("Id"):
+                continue
+            records.append(
+                Record(
+                    f"{atom_id}{ENROLMENT_KEY_SEPARATOR}{student['Id']}",
+                    {"atom_id": atom_id, "name": text(atom.get("Name"))},
+                    links={
+                        "pupil": ("pupil", student["Id"]),
+                        "subject": ("subject", subject.get("Id") or None),
+                    },
+                    scope=atom_id,
+                )
+            )
+    return records
+
+
+def event_records(payload: dict) -> list[Record]:
+    records = []
+    for event in payload.get("Events") or []:
+        if not event.get("Id"):
+            continue
+        times = event.get("Times") or [{}]
+        event_type = event.get("EventType") or {}
+        values = {
+            "title": text(event.get("Title"))[:300],
+            "description": text(event.get("Description")),
+            "event_type": text(event_type.get("Name")),
+            "starts_at": moment(times[0].get("StartTime")),
+            "ends_at": moment(times[-1].get("EndTime")),
+            "whole_day": bool(times[0].get("WholeDay")),
+            "changed_at": moment(event.get("DateChanged")),
+        }
+        records.append(Record(event["Id"], values))
+    return records

@@ -1,0 +1,44 @@
+"""What a source hands the engine: plain records per stream. The engine decides how to write.
+
+A source reads everything first (`Source.read`), then the engine writes all streams in one
+transaction, in the order the source lists them (parents before the rows that link to them).
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from .models import Mirrored
+
+
+@dataclass(frozen=True)
+class Record:
+    key: str  # the external id, verbatim
+    values: dict[str, Any]  # model field -> value (str, int, bool, date, datetime, Decimal, None)
+    links: dict[str, tuple[str, str | None]] = field(default_factory=dict)  # fk -> (kind, key)
+    scope: str = ""
+
+
+@dataclass
+class Batch:
+    """One stream's records from one run."""
+
+    records: list[Record]
+    # Scopes fetched completely. None: the whole stream was fetched, so anything not in it is
+    # gone upstream. A set: only records of those scopes may be marked missing.
+    complete_scopes: set[str] | None = None
+
+
+@dataclass(frozen=True)
+class Stream:
+    kind: str
+    model: type[Mirrored]
+    label: str = ""
+    # An empty answer where rows exist is more often an upstream hiccup (holidays, a module
+    # switched off) than a real wipe-out; only streams that say so may empty themselves.
+    may_be_empty: bool = False
+    # Called inside the write transaction with the ids of rows just marked missing.
+    on_missing: Callable[[list[int]], None] | None = None
+
+
+Report = Callable[[str, int], None]  # (what is being fetched, records so far)

@@ -1,0 +1,233 @@
+"""Writes one stream's records: insert new, update changed, leave unchanged alone, mark gone.
+
+Change detection compares a checksum of the mapped record with the one on its ExternalRef, so
+an unchanged record costs no write at all and a re-run over the same data writes nothing.
+Every statement works on a batch, so database work grows with batches, not records.
+"""
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from django.contrib.contenttypes.models import ContentType
+from django.db import connection as db
+from django.db.models import Field
+
+from .models import ExternalRef
+from .streams import Batch, Record, Stream
+
+BATCH_ROWS = 1000
+SQLITE_MAX_PARAMS = 30000
+
+
+@dataclass
+class Counts:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    missing: int = 0
+    warnings: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, int]:
+        return {
+            "created": self.created,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "missing": self.missing,
+        }
+
+
+@dataclass
+class KnownRef:
+    pk: int
+    object_id: int
+    checksum: str
+    missing: bool
+    scope: str
+    last_seen_at: datetime
+
+
+def canonical(value) -> str:
+    """One text per value: the same instant in two time zones must not look like a change."""
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        return value.astimezone(UTC).isoformat()
+    return str(value)
+
+
+def checksum(record: Record) -> str:
+    payload = {"v": record.values, "l": record.links, "s": record.scope}
+    text = json.dumps(payload, sort_keys=True, default=canonical, ensure_ascii=False)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def deduplicated(records: list[Record]) -> list[Record]:
+    """One record per key; when upstream repeats a key in one payload, the last one wins."""
+    return list({record.key: record for record in records}.values())
+
+
+class StreamWriter:
+    def __init__(self, tenant, source: str, stream: Stream, now: datetime, object_ids: dict):
+        self.tenant, self.source, self.stream, self.now = tenant, source, stream, now
+        self.model = stream.model
+        self.object_ids = object_ids  # kind -> {external id: local id}, shared across streams
+        self.content_type = ContentType.objects.get_for_model(self.model)
+
+    def write(self, batch: Batch) -> Counts:
+        counts = Counts()
+        records = deduplicated(batch.records)
+        known = self.known_refs()
+        self.object_ids[self.stream.kind] = {key: ref.object_id for key, ref in known.items()}
+        new, changed = [], []
+        for record in records:
+            digest = checksum(record)
+            ref = known.get(record.key)
+            if ref is None:
+                new.append((record, digest))
+            elif ref.checksum != digest or ref.missing:
+                changed.append((ref, record, digest))
+            else:
+                counts.unchanged += 1
+        counts.created = self.insert(new)
+        counts.updated = self.update(changed)
+        counts.missing = self.mark_missing(known, {r.key for r in records}, batch, counts)
+        self.refresh_last_seen(known, records)
+        return counts
+
+    def known_refs(self) -> dict[str, KnownRef]:
+        rows = ExternalRef.objects.filter(
+            tenant=self.tenant, source=self.source, kind=self.stream.kind
+        ).values_list(
+            "external_id", "pk", "object_id", "checksum", "missing_since", "scope", "last_seen_at"
+        )
+        return {
+            key: KnownRef(pk, object_id, digest, missing is not None, scope, seen)
+            for key, pk, object_id, digest, missing, scope, seen in rows.iterator(chunk_size=5000)
+        }
+
+    def field_values(self, record: Record) -> dict:
+        values = dict(record.values)
+        for name, (kind, key) in record.links.items():
+            values[f"{name}_id"] = self.object_ids.get(kind, {}).get(key) if key else None
+        return values
+
+    def insert(self, new: list[tuple[Record, str]]) -> int:
+        for chunk in chunks(new, BATCH_ROWS):
+            objects = [
+                self.model(
+                    tenant=self.tenant, external_id=r.key, active=True, **self.field_values(r)
+                )
+                for r, _ in chunk
+            ]
+            self.model.objects.bulk_create(objects)
+            refs = [
+                self.new_ref(record, digest, obj.pk)
+                for (record, digest), obj in zip(chunk, objects, strict=True)
+            ]
+            ExternalRef.objects.bulk_create(refs)
+            self.object_ids[self.stream.kind].update(
+                {r.key: o.pk for (r, _), o in zip(chunk, objects, strict=True)}
+            )
+        return len(new)
+
+    def new_ref(self, record: Record, digest: str, object_id: int) -> ExternalRef:
+        return ExternalRef(
+            tenant=self.tenant,
+            source=self.source,
+            kind=self.stream.kind,
+            external_id=record.key,
+            scope=record.scope,
+            content_type=self.content_type,
+            object_id=object_id,
+            checksum=digest,
+            first_seen_at=self.now,
+            last_seen_at=self.now,
+            last_changed_at=self.now,
+        )
+
+    def update(self, changed: list[tuple[KnownRef, Record, str]]) -> int:
+        if not changed:
+            return 0
+        names = list(self.field_values(changed[0][1]))
+        fields = [self.model._meta.get_field(name) for name in [*names, "active"]]
+        object_rows = []
+        for ref, record, _ in changed:
+            values = self.field_values(record)
+            object_rows.append((ref.object_id, [*(values[n] for n in names), True]))
+        update_rows(self.model, fields, object_rows)
+        ref_fields = [
+            ExternalRef._meta.get_field(name)
+            for name in ("checksum", "scope", "last_changed_at", "last_seen_at", "missing_since")
+        ]
+        ref_rows = [
+            (ref.pk, [digest, record.scope, self.now, self.now, None])
+            for ref, record, digest in changed
+        ]
+        update_rows(ExternalRef, ref_fields, ref_rows)
+        return len(changed)
+
+    def mark_missing(
+        self, known: dict[str, KnownRef], seen: set[str], batch: Batch, counts: Counts
+    ) -> int:
+        scopes = batch.complete_scopes
+        gone = [
+            ref
+            for key, ref in known.items()
+            if key not in seen and not ref.missing and (scopes is None or ref.scope in scopes)
+        ]
+        if gone and not seen and not self.stream.may_be_empty:
+            counts.warnings.append(
+                f"{self.stream.label or self.stream.kind}: upstream returned nothing although "
+                f"{len(gone)} are mirrored; none was marked missing."
+            )
+            return 0
+        for chunk in chunks(gone, BATCH_ROWS):
+            ExternalRef.objects.filter(pk__in=[r.pk for r in chunk]).update(missing_since=self.now)
+            object_ids = [r.object_id for r in chunk]
+            self.model.objects.filter(pk__in=object_ids).update(active=False)
+            if self.stream.on_missing:
+                self.stream.on_missing(object_ids)
+        return len(gone)
+
+    def refresh_last_seen(self, known: dict[str, KnownRef], records: list[Record]) -> None:
+        """Confirm `last_seen_at` of unchanged records at most daily, so that a re-run within
+        the day writes nothing at all."""
+        cutoff = self.now.replace(hour=0, minute=0, second=0, microsecond=0)
+        stale = [
+            known[r.key].pk
+            for r in records
+            if r.key in known and not known[r.key].missing and known[r.key].last_seen_at < cutoff
+        ]
+        for chunk in chunks(stale, BATCH_ROWS):
+            ExternalRef.objects.filter(pk__in=chunk).update(last_seen_at=self.now)
+
+
+def chunks(items: list, size: int):
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def update_rows(model, fields: list[Field], rows: list[tuple[int, list]]) -> None:
+    """UPDATE ... FROM (VALUES ...): one statement per batch, whatever the number of fields."""
+    quote = db.ops.quote_name
+    table, pk = quote(model._meta.db_table), quote(model._meta.pk.column)
+    per_batch = max(1, min(BATCH_ROWS, SQLITE_MAX_PARAMS // (len(fields) + 1)))
+    for chunk in chunks(rows, per_batch):
+        row_sql = "(" + ", ".join(["%s"] * (len(fields) + 1)) + ")"
+        values_sql = ", ".join([row_sql] * len(chunk))
+        params = []
+        for pk_value, values in chunk:
+            params.append(pk_value)
+            params.extend(f.get_db_prep_save(v, db) for f, v in zip(fields, values, strict=True))
+        if db.vendor == "postgresql":
+            names = ", ".join(["pk", *(f"c{i}" for i in range(len(fields)))])
+            sets = ", ".join(
+                f"{quote(f.column)} = v.c{i}::{f.db_type(db)}" for i, f in enumerate(fields)
+            )
+            source, match = f"(VALUES {values_sql}) AS v({names})", f"t.{pk} = v.pk"
+        else:
+            sets = ", ".join(f"{quote(f.column)} = v.column{i + 2}" for i, f in enumerate(fields))
+            source, match = f"(VALUES {values_sql}) AS v", f"t.{pk} = v.column1"
+        sql = f"UPDATE {table} AS t SET {sets} FROM {source} WHERE {match}"  # noqa: S608
+        with db.cursor() as cursor:
+            cursor.execute(sql, params)

@@ -1,0 +1,69 @@
+import shutil
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django_crontab.crontab import Crontab
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def generated_lines() -> list[str]:
+    crontab = Crontab(readonly=True, verbosity=0)
+    crontab.add_jobs()
+    return crontab.crontab_lines
+
+
+def test_the_line_uses_absolute_paths_and_the_schedule():
+    (line,) = generated_lines()
+    assert line.startswith(settings.SYNC_SCHEDULE + " ")
+    assert f"{sys.executable} {ROOT / 'manage.py'} crontab run " in line
+    assert "--settings=edurpg.settings" in line
+    assert line.rstrip().endswith(f"# {settings.CRONTAB_COMMENT}")
+    assert "%" not in line  # cron would cut the command there
+
+
+def test_the_line_runs_under_crons_bare_environment(tmp_path, settings):
+    database = tmp_path / "cron.sqlite3"
+    log = tmp_path / "cron.log"
+    # Only the documented prefix carries configuration into cron's environment.
+    settings.CRONTAB_COMMAND_PREFIX = f"DATABASE_URL=sqlite:///{database} SYNC_CRON_LOG={log}"
+    settings.CRONJOBS = [(settings.SYNC_SCHEDULE, "sync.cron.scheduled_sync", f">> {log} 2>&1")]
+    migrate = [sys.executable, "manage.py", "migrate", "-v0"]
+    env = {"DATABASE_URL": f"sqlite:///{database}", "PATH": "/usr/bin:/bin"}
+    subprocess.run(migrate, cwd=ROOT, env=env, check=True)
+    command = generated_lines()[0].split(" ", 5)[5].rsplit(" # ", 1)[0]
+
+    # cron: PATH=/usr/bin:/bin, cwd = $HOME, nothing else from our shell
+    subprocess.run(
+        ["/bin/sh", "-c", command], cwd=tmp_path, env={"PATH": "/usr/bin:/bin"}, check=True
+    )
+
+    assert "scheduled sync done: 0 run(s), 0 failed" in log.read_text()
+    with sqlite3.connect(database) as db:
+        assert db.execute("SELECT count(*) FROM django_migrations").fetchone()[0] > 0
+
+
+@pytest.mark.skipif(not shutil.which("crontab"), reason="cron is not installed here")
+def test_crontab_add_show_remove_round_trip():
+    def manage(*args):
+        return subprocess.run(
+            [sys.executable, "manage.py", "crontab", *args],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+
+    try:
+        manage("add")
+        installed = subprocess.run(["crontab", "-l"], capture_output=True, text=True).stdout
+        assert generated_lines()[0] in installed
+        assert "sync.cron.scheduled_sync" in manage("show")
+    finally:
+        manage("remove")
+    remaining = subprocess.run(["crontab", "-l"], capture_output=True, text=True).stdout
+    assert settings.CRONTAB_COMMENT not in remaining
