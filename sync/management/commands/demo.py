@@ -41,8 +41,14 @@ class Command(BaseCommand):
         connections = [
             self.demo_connection(source, sandbox_url) for source in registry.all_sources()
         ]
-        for run in sync_many(connections, trigger="cli"):
+        runs = sync_many(connections, trigger="cli")
+        for run in runs:
             self.stdout.write(f"first sync of {run.connection}: {run.status} {run.totals()}")
+        failed = [run for run in runs if run.status == run.Status.FAILED]
+        for run in failed:
+            self.stderr.write(f"the first sync of {run.connection} failed: {run.error_message}")
+        if failed and not options["serve"]:
+            raise CommandError("the demo's first sync failed; see above")
         password = self.reset_demo_admin()
         self.stdout.write(f"Sandboxes: {sandbox_url}/")
         self.stdout.write(f"Admin login: {DEMO_ADMIN} / {password}")

@@ -1,0 +1,216 @@
+"""The HTTP trigger and the health endpoint, as schedulers and uptime monitors call them."""
+
+import time
+from datetime import timedelta
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+
+from sync.models import ApiToken, SyncRun
+from sync.sources.bakalari.models import Pupil
+from sync.tokens import create_token, digest
+from tenants.models import Connection
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def token():
+    return create_token("k8s-cronjob")[1]
+
+
+@pytest.fixture
+def api(client, token):
+    def post(path="/api/sync/", token=token, **extra):
+        headers = {"HTTP_AUTHORIZATION": f"Bearer {token}"} if token else {}
+        return client.post(path, **headers, **extra)
+
+    return post
+
+
+# authentication and routing
+
+
+def test_missing_token_is_401_json(api):
+    response = api(token=None)
+    assert response.status_code == 401
+    assert response.json()["error"] == "unauthorized"
+    assert response["WWW-Authenticate"] == "Bearer"
+
+
+@pytest.mark.parametrize(
+    "wrong",
+    [
+        "edurpg_00000000_nothing",
+        "not-even-shaped",
+        "edurpg__",
+    ],
+)
+def test_wrong_token_is_401(api, wrong):
+    assert api(token=wrong).status_code == 401
+
+
+def test_a_token_with_a_changed_secret_is_401(api, token):
+    assert api(token=token[:-1] + ("A" if token[-1] != "A" else "B")).status_code == 401
+
+
+def test_a_revoked_token_is_401(api, token):
+    ApiToken.objects.update(revoked=True)
+    assert api(token=token).status_code == 401
+
+
+def test_basic_auth_is_not_a_bearer_token(client, token):
+    response = client.post("/api/sync/", HTTP_AUTHORIZATION=f"Basic {token}")
+    assert response.status_code == 401
+
+
+@pytest.mark.parametrize("method", ["get", "put", "delete"])
+def test_other_methods_are_405(client, token, method):
+    response = getattr(client, method)("/api/sync/", HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert response.status_code == 405
+    assert response["Allow"] == "POST"
+    assert response.json()["error"] == "method_not_allowed"
+
+
+def test_unknown_source_is_404(api, served):
+    response = api("/api/sync/moodle/")
+    assert response.status_code == 404
+    assert "unknown source 'moodle'" in response.json()["message"]
+
+
+def test_unknown_tenant_is_404(api, served):
+    served.connect("skola")
+    response = api("/api/sync/?tenant=nikdo")
+    assert response.status_code == 404
+    assert "unknown tenant nikdo" in response.json()["message"]
+    assert not SyncRun.objects.exists()
+
+
+# running
+
+
+def test_post_runs_and_answers_the_summary(api, served, settings):
+    settings.SYNC_WORKERS = 2
+    served.connect("skola")
+    served.connect("autoskola", source="sari")
+
+    response = api()
+
+    assert response.status_code == 200
+    body = response.json()
+    assert body["success"] is True
+    assert body["tenants_processed"] == 2 and body["total_syncs"] == 2
+    assert body["failed_tenants"] == []
+    assert {run["trigger"] for run in body["runs"]} == {"api"}
+    assert Pupil.objects.filter(tenant__slug="skola").count() == 598
+
+
+def test_source_and_tenant_narrow_the_run(api, served):
+    served.connect("skola")
+    served.connect("jina-skola")
+    served.connect("skola", source="sari")
+
+    body = api("/api/sync/bakalari/?tenant=skola").json()
+
+    assert [(r["tenant"], r["source"]) for r in body["runs"]] == [("skola", "bakalari")]
+
+
+def test_a_failed_sync_answers_502_with_the_reason(api, served):
+    served.connect("skola")
+    served.connect("zla-skola", secrets={"password": "Tajne-Heslo-9"})
+
+    response = api()
+
+    assert response.status_code == 502
+    body = response.json()
+    assert body["success"] is False
+    (failed,) = body["failed_tenants"]
+    assert failed["tenant"] == "zla-skola"
+    assert "Tajne-Heslo-9" not in response.content.decode()
+
+
+def test_wait_0_answers_202_with_run_ids_and_runs_in_the_background(api, served, settings):
+    settings.SYNC_EXECUTOR = "thread"
+    served.connect("skola")
+    served.connect("autoskola", source="sari")
+
+    response = api("/api/sync/?wait=0")
+
+    assert response.status_code == 202
+    run_ids = response.json()["run_ids"]
+    assert len(run_ids) == 2 and response.json()["queued"] == 2
+    deadline = time.monotonic() + 60
+    while SyncRun.objects.filter(pk__in=run_ids).exclude(status__in=SyncRun.FINISHED).exists():
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    runs = SyncRun.objects.filter(pk__in=run_ids)
+    assert {run.status for run in runs} == {"ok"}
+    assert {run.trigger for run in runs} == {"api"}
+
+
+# tokens
+
+
+def test_create_api_token_shows_it_once_and_stores_only_its_hash(capsys):
+    call_command("create_api_token", "uptime-robot")
+    token = capsys.readouterr().out.strip()
+    stored = ApiToken.objects.get(name="uptime-robot")
+    assert token.startswith(f"edurpg_{stored.prefix}_")
+    assert stored.digest == digest(token) and token not in stored.digest
+    assert not ApiToken.objects.filter(digest__contains=token.rsplit("_", 1)[1]).exists()
+
+
+# health
+
+
+def mark_synced(connection: Connection, status: str, minutes_ago: int) -> None:
+    moment = timezone.now() - timedelta(minutes=minutes_ago)
+    fields = {"last_sync_status": status, "last_sync_at": moment}
+    if status == "ok":
+        fields["last_success_at"] = moment
+    Connection.objects.filter(pk=connection.pk).update(**fields)
+
+
+def test_health_is_200_when_every_connection_synced_recently(client, make_connection, settings):
+    settings.SYNC_SCHEDULE = "*/15 * * * *"
+    mark_synced(make_connection(), "ok", minutes_ago=10)
+    response = client.get("/api/health/")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "connections": 1, "late": [], "failing": []}
+
+
+def test_health_is_503_naming_a_late_connection(client, make_connection, settings):
+    settings.SYNC_SCHEDULE = "*/15 * * * *"
+    mark_synced(make_connection(), "ok", minutes_ago=31)
+    response = client.get("/api/health/")
+    assert response.status_code == 503
+    assert response.json()["late"] == ["gympri/bakalari"]
+
+
+def test_health_is_503_naming_a_failing_connection(client, make_connection):
+    mark_synced(make_connection(source="sari"), "failed", minutes_ago=1)
+    response = client.get("/api/health/")
+    assert response.status_code == 503
+    body = response.json()
+    assert body["failing"] == ["gympri/sari"] and body["status"] == "unhealthy"
+
+
+def test_health_ignores_disabled_connections(client, make_connection):
+    mark_synced(make_connection(enabled=False), "failed", minutes_ago=1)
+    assert client.get("/api/health/").status_code == 200
+
+
+def test_health_details_only_with_a_token_and_never_secrets(client, make_connection, token):
+    connection = make_connection()
+    mark_synced(connection, "failed", minutes_ago=1)
+    anonymous = client.get("/api/health/").json()
+    assert "details" not in anonymous
+    detailed = client.get("/api/health/", HTTP_AUTHORIZATION=f"Bearer {token}")
+    (item,) = detailed.json()["details"]
+    assert item["tenant"] == "gympri" and item["state"] == "failing"
+    assert "s3cr3t-Heslo-řžč" not in detailed.content.decode()
+
+
+def test_health_refuses_post(client):
+    assert client.post("/api/health/").status_code == 405
