@@ -24,6 +24,11 @@ class Progress:
         self.state.update(stage=f"fetching {what}", records=records)
         self.flush()
 
+    def fetched(self, records: int) -> None:
+        """Everything is in: the count the run page shows from now on is every stream's."""
+        self.state.update(stage="fetched", records=records)
+        self.flush(force=True)
+
     def writing(self, stream_label: str, streams_done: int) -> None:
         self.state.update(stage=f"writing {stream_label}", streams_done=streams_done)
 

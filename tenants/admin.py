@@ -1,40 +1,176 @@
+from functools import cache
+
 from django.contrib import admin
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+from import_export.admin import ImportExportMixin
 
 from sync import registry
+from sync.admin_views import ConsoleAdmin, runs_url
+from sync.health import state_of
+from sync.overview import STATES, HealthChangeList, HealthFilter, success_rate_text
+from sync.resources import FORMATS, ConnectionResource, TenantResource
+from sync.schedule import expected_interval
+from sync.scoping import TenantFilter, TenantScopedAdmin
 
-from .forms import clear_name, connection_form, field_name
+from .forms import clear_name, connection_form, field_name, source_connection_form
 from .models import Connection, Tenant
 
+LAST_SYNC = ["last_sync_status", "last_sync_at", "last_success_at", "last_error"]
+LAST_TEST = ["last_tested_at", "last_test_result"]
 
-class ConnectionInline(admin.TabularInline):
+
+def setting_names(source, connection: Connection | None) -> list[str]:
+    """The form fields of a source's settings; "clear" boxes only for secrets that are stored."""
+    names = []
+    for setting in source.fields:
+        names.append(field_name(source, setting))
+        if setting.secret and connection and connection.has_secret(setting.name):
+            names.append(clear_name(source, setting))
+    return names
+
+
+def history_link(url: str, text: str = "History") -> str:
+    return format_html('<a href="{}">{}</a>', url, text)
+
+
+class ImportExportAsUser(ImportExportMixin):
+    """Import and export as the requesting user: resources see only that user's tenants."""
+
+    formats = FORMATS
+
+    def has_export_permission(self, request) -> bool:
+        return self.has_view_permission(request)
+
+    def has_import_permission(self, request) -> bool:
+        return self.has_add_permission(request) and self.has_change_permission(request)
+
+    def get_import_resource_kwargs(self, request, **kwargs):
+        return {"user": request.user}
+
+    def get_export_resource_kwargs(self, request, **kwargs):
+        return {"user": request.user}
+
+
+class SourceConnectionInline(admin.StackedInline):
+    """One source's connection on its tenant's page, with write-only credentials."""
+
     model = Connection
-    fields = ["source", "enabled", "base_url", "last_sync_status", "last_sync_at"]
-    readonly_fields = fields
-    extra = 0
+    source = None  # a registry.Source, set by `connection_inlines`
+    extra = 1
+    max_num = 1
     can_delete = False
     show_change_link = True
+    readonly_fields = ["base_url", *LAST_SYNC, *LAST_TEST]
 
-    def has_add_permission(self, request, obj=None):
-        return False
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(source=self.source.slug)
+
+    def get_formset(self, request, obj=None, **kwargs):
+        kwargs["form"] = source_connection_form(self.source.slug)
+        return super().get_formset(request, obj, **kwargs)
+
+    def get_fieldsets(self, request, obj=None):
+        if not self.has_change_permission(request, obj):
+            return [(None, {"fields": ["enabled", "base_url", *LAST_SYNC]})]
+        # The same fields for every form of the formset, its blank template included: clearing a
+        # stored secret is done on the connection's own page.
+        settings = [field_name(self.source, setting) for setting in self.source.fields]
+        fieldsets = [(None, {"fields": ["enabled", *settings]})]
+        if obj and obj.connections.filter(source=self.source.slug).exists():
+            last = {"fields": LAST_SYNC + LAST_TEST, "classes": ["collapse"]}
+            fieldsets.append(("Last sync and test", last))
+        return fieldsets
+
+
+@cache
+def connection_inlines() -> list[type[SourceConnectionInline]]:
+    """An inline per registered source, built once the source apps have registered."""
+    return [
+        type(
+            f"{source.slug.title()}ConnectionInline",
+            (SourceConnectionInline,),
+            {"source": source, "verbose_name": f"{source.label} connection"},
+        )
+        for source in registry.all_sources()
+    ]
 
 
 @admin.register(Tenant)
-class TenantAdmin(admin.ModelAdmin):
-    list_display = ["name", "slug", "kind", "active"]
+class TenantAdmin(TenantScopedAdmin, ConsoleAdmin, ImportExportAsUser, admin.ModelAdmin):
+    tenant_path = "pk"
+    list_display = ["name", "slug", "kind", "active", "connections_cell", "history_cell"]
     list_filter = ["kind", "active"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
     filter_horizontal = ["staff"]
-    inlines = [ConnectionInline]
+    actions = ["test_selected", "sync_selected"]
+    resource_classes = [TenantResource]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("connections")
+
+    def get_inlines(self, request, obj):
+        return connection_inlines()
+
+    def get_readonly_fields(self, request, obj=None):
+        # Membership decides what a staff user sees: only superusers hand it out.
+        return [] if request.user.is_superuser else ["staff"]
+
+    def has_add_permission(self, request) -> bool:
+        # A staff user's new tenant would have no members, so they could never see it again.
+        return request.user.is_superuser
+
+    def has_import_permission(self, request) -> bool:
+        return request.user.is_superuser
+
+    def connections_of(self, tenant):
+        return tenant.connections.select_related("tenant")
+
+    def connections_in(self, queryset):
+        return Connection.objects.filter(tenant__in=queryset).select_related("tenant")
+
+    def history_url(self, tenant) -> str:
+        return runs_url(tenant=tenant.pk)
+
+    @admin.display(description="connections")
+    def connections_cell(self, tenant: Tenant) -> str:
+        now, window = timezone.now(), 2 * expected_interval()
+        return format_html_join(
+            ", ",
+            "{}: {}",
+            (
+                (c.get_source_display(), STATES[state_of(c, now, window)])
+                for c in tenant.connections.all()
+            ),
+        )
+
+    @admin.display(description="runs")
+    def history_cell(self, tenant: Tenant) -> str:
+        return history_link(self.history_url(tenant))
 
 
 @admin.register(Connection)
-class ConnectionAdmin(admin.ModelAdmin):
-    list_display = ["__str__", "source", "enabled", "base_url", "last_sync_status", "last_sync_at"]
-    list_filter = ["source", "enabled", "last_sync_status"]
+class ConnectionAdmin(TenantScopedAdmin, ConsoleAdmin, ImportExportAsUser, admin.ModelAdmin):
+    list_display = [
+        "__str__",
+        "enabled",
+        "health_cell",
+        "success_rate_cell",
+        "last_sync_status",
+        "last_sync_at",
+        "last_test_cell",
+        "history_cell",
+    ]
+    list_filter = [HealthFilter, TenantFilter, "source", "enabled", "last_sync_status"]
     list_select_related = ["tenant"]
     search_fields = ["tenant__name", "tenant__slug", "base_url"]
-    readonly_fields = ["secrets_changed_at", "last_sync_at", "last_sync_status", "last_error"]
+    readonly_fields = ["secrets_changed_at", *LAST_SYNC, *LAST_TEST]
+    actions = ["test_selected", "sync_selected"]
+    resource_classes = [ConnectionResource]
+
+    def get_changelist(self, request, **kwargs):
+        return HealthChangeList
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         kwargs["form"] = connection_form()
@@ -45,19 +181,50 @@ class ConnectionAdmin(admin.ModelAdmin):
         return fixed + self.readonly_fields
 
     def get_fieldsets(self, request, obj=None):
+        last = [("Last sync", {"fields": LAST_SYNC}), ("Last test", {"fields": LAST_TEST})]
+        if obj and not self.has_change_permission(request, obj):
+            return [(None, {"fields": ["tenant", "source", "enabled", "base_url"]}), *last]
         sources = [registry.get(obj.source)] if obj else registry.all_sources()
         fieldsets = [(None, {"fields": ["tenant", "source", "enabled"]})]
         for source in sources:
-            names = []
-            for setting in source.fields:
-                names.append(field_name(source, setting))
-                if setting.secret and obj and obj.has_secret(setting.name):
-                    names.append(clear_name(source, setting))
             fieldsets.append(
                 (
                     f"{source.label} settings",
-                    {"fields": names, "classes": [f"source-{source.slug}"]},
+                    {"fields": setting_names(source, obj), "classes": [f"source-{source.slug}"]},
                 )
             )
-        fieldsets.append(("Last sync", {"fields": self.readonly_fields}))
-        return fieldsets
+        fieldsets.append((None, {"fields": ["secrets_changed_at"]}))
+        return fieldsets + last
+
+    def connections_of(self, connection):
+        return Connection.objects.filter(pk=connection.pk).select_related("tenant")
+
+    def connections_in(self, queryset):
+        return queryset.select_related("tenant")
+
+    def history_url(self, connection) -> str:
+        return runs_url(connection__id__exact=connection.pk)
+
+    @admin.display(description="health")
+    def health_cell(self, connection: Connection) -> str:
+        health = connection.health
+        if health is None:
+            return ""
+        running = " (syncing now)" if health.running else ""
+        if health.needs_attention:
+            return format_html("<strong>{}</strong>{}", STATES[health.state], running)
+        return STATES[health.state] + running
+
+    @admin.display(description="success 24 h")
+    def success_rate_cell(self, connection: Connection) -> str:
+        return success_rate_text(connection.health)
+
+    @admin.display(description="last test", ordering="last_tested_at")
+    def last_test_cell(self, connection: Connection) -> str:
+        if connection.last_test_ok is None:
+            return "never"
+        return "OK" if connection.last_test_ok else "failed"
+
+    @admin.display(description="runs")
+    def history_cell(self, connection: Connection) -> str:
+        return history_link(self.history_url(connection))

@@ -47,8 +47,11 @@ class ConnectionFormBase(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        for source in registry.all_sources():
+        for source in self.offered_sources():
             self.initialise_source_fields(source)
+
+    def offered_sources(self) -> list[Source]:
+        return registry.all_sources()
 
     def initialise_source_fields(self, source: Source) -> None:
         mine = self.instance.pk and self.instance.source == source.slug
@@ -126,15 +129,45 @@ class ConnectionFormBase(forms.ModelForm):
         return connection
 
 
+class SourceConnectionFormBase(ConnectionFormBase):
+    """One source's connection on its tenant's page: the source is given, not chosen."""
+
+    source_slug = ""
+
+    class Meta(ConnectionFormBase.Meta):
+        fields = ["enabled"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.instance.source = self.source_slug
+
+    def offered_sources(self) -> list[Source]:
+        return [registry.get(self.source_slug)]
+
+
+def source_fields(source: Source) -> dict[str, forms.Field]:
+    declared = {}
+    for setting in source.fields:
+        declared[field_name(source, setting)] = form_field(setting)
+        if setting.secret:
+            declared[clear_name(source, setting)] = forms.BooleanField(
+                required=False, label=f"Clear the stored {setting.label.lower()}"
+            )
+    return declared
+
+
 @cache
 def connection_form() -> type[ConnectionFormBase]:
     """The form class, built once the source apps have registered themselves."""
     declared = {}
     for source in registry.all_sources():
-        for setting in source.fields:
-            declared[field_name(source, setting)] = form_field(setting)
-            if setting.secret:
-                declared[clear_name(source, setting)] = forms.BooleanField(
-                    required=False, label=f"Clear the stored {setting.label.lower()}"
-                )
+        declared.update(source_fields(source))
     return type("ConnectionForm", (ConnectionFormBase,), declared)
+
+
+@cache
+def source_connection_form(slug: str) -> type[SourceConnectionFormBase]:
+    """The form of one source's connection, with only that source's settings."""
+    source = registry.get(slug)
+    declared = {"source_slug": slug, **source_fields(source)}
+    return type(f"{slug.title()}ConnectionForm", (SourceConnectionFormBase,), declared)

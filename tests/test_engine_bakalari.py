@@ -30,6 +30,7 @@ def test_first_run_creates_every_record(synced, school, tenant):
     assert Enrolment.objects.filter(tenant=tenant).count() > len(school.pupils)
     created = sum(c["created"] for c in synced.counts.values())
     assert created == ExternalRef.objects.filter(tenant=tenant).count()
+    assert synced.progress["records"] == created, "the run page shows every stream's records"
     assert synced.counts["pupil"] == {
         "created": len(school.pupils),
         "updated": 0,

@@ -1,0 +1,77 @@
+"""How far a run has come, as the run's page and the run list show it and poll it as JSON."""
+
+from django.utils import formats, timezone
+
+from . import registry
+from .models import SyncRun
+
+
+def when(moment) -> str:
+    return formats.localize(timezone.localtime(moment)) if moment else ""
+
+
+def duration_text(run: SyncRun) -> str:
+    if run.duration is None:
+        return ""
+    return f"{run.duration.total_seconds():.1f} s"
+
+
+def totals_text(run: SyncRun) -> str:
+    totals = run.totals()
+    if not totals:
+        return ""
+    names = ("created", "updated", "unchanged", "missing")
+    return " · ".join(f"{totals.get(name, 0)} {name}" for name in names)
+
+
+def summary_text(run: SyncRun) -> str:
+    """The totals of a finished run; how far an unfinished one has come."""
+    if run.status in SyncRun.FINISHED:
+        return totals_text(run)
+    progress = run.progress or {}
+    if not progress:
+        return "waiting to start"
+    return f"{progress.get('stage', '')}: {progress.get('records', 0)} records"
+
+
+def count_rows(run: SyncRun) -> list[dict]:
+    """The counts per stream in the source's order (a JSON column may not keep key order)."""
+    try:
+        streams = registry.get(run.connection.source).streams()
+    except LookupError:
+        streams = ()
+    labels = {stream.kind: stream.label or stream.kind for stream in streams}
+    order = [*labels, *(kind for kind in run.counts if kind not in labels)]
+    return [
+        {"stream": labels.get(kind, kind), **run.counts[kind]}
+        for kind in order
+        if kind in run.counts
+    ]
+
+
+def live_state(run: SyncRun) -> dict:
+    """What the run page and the run list show of a run, and poll while it is not finished."""
+    progress = run.progress or {}
+    finished = run.status in SyncRun.FINISHED
+    total = progress.get("streams_total") or len(run.counts)
+    # The stored progress is flushed while fetching; the streams written are in the counts.
+    done = len(run.counts) if finished and run.counts else progress.get("streams_done", 0)
+    return {
+        "id": str(run.pk),
+        "status": run.status,
+        "status_label": run.get_status_display(),
+        "finished": finished,
+        "stage": progress.get("stage") or run.get_status_display().lower(),
+        "streams": f"{done} of {total}" if total else "",
+        "streams_done": done,
+        "streams_total": total,
+        "records": progress.get("records", 0),
+        "requests": run.requests_made,
+        "started": when(run.started_at),
+        "finished_at": when(run.finished_at),
+        "duration": duration_text(run),
+        "totals": totals_text(run),
+        "summary": summary_text(run),
+        "counts": count_rows(run),
+        "error": run.error_message,
+    }
