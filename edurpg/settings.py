@@ -154,6 +154,32 @@ CRONTAB_LOCK_JOBS = True  # same-host overlap; the database lease covers other m
 # Unique per checkout, so two projects on one host never replace each other's lines.
 CRONTAB_COMMENT = f"edurpg-sync {BASE_DIR}"
 
+# Celery, for SYNC_EXECUTOR=celery (docs/scaling.md). Plain values: only workers, beat and the
+# processes that enqueue read them, so nothing here imports Celery.
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="")
+if SYNC_EXECUTOR == "celery" and not CELERY_BROKER_URL:
+    raise ImproperlyConfigured("CELERY_BROKER_URL is not set (required with SYNC_EXECUTOR=celery)")
+# Deployments sharing one broker need their own queue.
+CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_QUEUE", default="edurpg-sync")
+# Acknowledge a task when it ends, not when it starts, and give it back when its pool process
+# dies: the broker redelivers a dead worker's task, and the lease decides when it may run again.
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+# Each pool process reserves only the task it runs, so idle workers get the rest.
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# A run that loses the broker goes on; the copy delivered elsewhere waits for its lease.
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
+# Redis only: a task not acknowledged within this many seconds is delivered again.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)
+}
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_IGNORE_RESULT = True  # outcomes are SyncRun rows, as for local runs
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False  # keep LOGGING, so workers log like sync_sources
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TIMEZONE = TIME_ZONE  # beat reads SYNC_SCHEDULE in the same zone as the admin
+
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
 LOG_FORMAT = env.str("LOG_FORMAT", default="text")
 if LOG_FORMAT not in ("text", "json"):

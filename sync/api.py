@@ -35,7 +35,8 @@ def trigger_sync(request, source: str | None = None):
         connections = list(enabled_connections([source] if source else [], tenants))
     except UnknownSelection as exc:
         return error(404, "not_found", str(exc))
-    if request.GET.get("wait") == "0":
+    # Celery workers run syncs elsewhere, so there is nothing to wait for here.
+    if request.GET.get("wait") == "0" or settings.SYNC_EXECUTOR == "celery":
         runs = queue_runs(connections, trigger="api")
         start_in_background(runs)
         return JsonResponse({"queued": len(runs), "run_ids": [str(r.pk) for r in runs]}, status=202)

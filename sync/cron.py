@@ -12,6 +12,11 @@ log = logging.getLogger(__name__)
 
 
 def scheduled_sync() -> None:
+    if settings.SYNC_EXECUTOR == "celery":
+        from .celery_tasks import queue_enabled_connections  # Celery only when chosen
+
+        log.info("scheduled sync: %d run(s) queued for Celery workers", queue_enabled_connections())
+        return
     runs = sync_many(enabled_connections(), trigger="cron", workers=settings.SYNC_WORKERS)
     failed = sum(run.status == "failed" for run in runs)
     log.info("scheduled sync done: %d run(s), %d failed", len(runs), failed)

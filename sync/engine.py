@@ -23,7 +23,11 @@ from .progress import Progress
 from .writer import Counts, StreamWriter
 
 log = logging.getLogger(__name__)
-WORKER = f"{socket.gethostname()}:{os.getpid()}"
+
+
+def worker_name() -> str:
+    """host:pid of the process running a sync, read per run: pool processes fork after import."""
+    return f"{socket.gethostname()}:{os.getpid()}"
 
 
 def sync_connection(
@@ -40,6 +44,8 @@ def execute(run: SyncRun, *, transport=None) -> SyncRun:
     """Carry out a queued run; never raises for a failure of the sync itself."""
     connection = run.connection
     if not lease.claim(connection.pk, run.pk):
+        if lease.holder(connection.pk) == run.pk:
+            return run  # another delivery of this very run is at work (Celery redelivery)
         return skip(run)
     try:
         abandon_expired(connection.pk, run.pk)
@@ -72,7 +78,8 @@ def fetch_and_write(run: SyncRun, transport) -> None:
             batches = source.read(client, connection, progress.fetching)
         finally:
             run.requests_made = client.requests_made
-    progress.flush(force=True)
+    # distinct records: a pupil appears in the roster of each of their groups
+    progress.fetched(sum(len({r.key for r in batch.records}) for batch in batches.values()))
     with transaction.atomic():
         lease.renew(connection.pk, run.pk)  # the fence: lock our lease row until commit
         counts = write_streams(run, streams, batches, progress)
@@ -96,7 +103,8 @@ def write_streams(run, streams, batches, progress) -> dict[str, Counts]:
 
 
 def start(run: SyncRun) -> None:
-    run.status, run.started_at, run.worker = SyncRun.Status.RUNNING, timezone.now(), WORKER
+    run.status, run.started_at = SyncRun.Status.RUNNING, timezone.now()
+    run.worker = worker_name()
     run.progress = {"stage": "starting"}
     run.save(update_fields=["status", "started_at", "worker", "progress"])
     events.emit("sync_start", run, dry_run=run.dry_run)

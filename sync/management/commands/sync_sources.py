@@ -36,6 +36,8 @@ class Command(BaseCommand):
             connections = list(enabled_connections(options["source"], options["tenant"]))
         except UnknownSelection as exc:
             raise CommandError(str(exc), returncode=2) from None
+        if settings.SYNC_EXECUTOR == "celery" and not options["dry_run"]:
+            return hand_to_celery(self, connections, options)  # a dry run reports right here
         report = Report(self, len(connections), quiet=options["json"])
         runs = sync_many(
             connections,
@@ -88,3 +90,22 @@ def line(run: SyncRun) -> str:
     error = f" — {run.error_message}" if run.error_message else ""
     who = f"{run.connection.tenant.slug}/{run.connection.source}"
     return f"{run.status:<8} {who:<32} {counts} requests={run.requests_made} {seconds}{error}"
+
+
+def hand_to_celery(command: BaseCommand, connections, options) -> None:
+    """Queue one run per connection for the Celery workers and print the runs, not outcomes."""
+    from sync.celery_tasks import queue_connections  # Celery is imported only when chosen
+
+    runs = queue_connections(connections, trigger=options["trigger"])
+    summary = batch_summary(runs)
+    if options["json"]:
+        command.stdout.write(json.dumps(summary, indent=2, ensure_ascii=False))
+    else:
+        for run in runs:
+            who = f"{run.connection.tenant.slug}/{run.connection.source}"
+            error = f" — {run.error_message}" if run.error_message else ""
+            command.stdout.write(f"{run.status:<8} {who:<32} run {run.pk}{error}")
+        queued = sum(run.status == SyncRun.Status.QUEUED for run in runs)
+        command.stdout.write(f"{queued} of {len(runs)} run(s) queued for Celery workers")
+    if not summary["success"]:
+        sys.exit(1)  # the broker refused them: they are recorded failed
