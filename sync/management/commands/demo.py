@@ -1,4 +1,5 @@
 import secrets
+import socket
 import threading
 
 from django.conf import settings
@@ -36,6 +37,8 @@ class Command(BaseCommand):
                 "The demo's sandboxes run on loopback over http: set SYNC_ALLOW_INSECURE_URLS=true "
                 "(make writes it into a development .env)."
             )
+        if options["serve"]:
+            ensure_free(options["serve"], options["sandbox_port"])
         call_command("migrate", interactive=False, verbosity=0)
         sandbox_url = self.start_sandboxes(options["sandbox_port"])
         connections = [
@@ -101,3 +104,25 @@ class Command(BaseCommand):
         user.set_password(password)
         user.save()
         return password
+
+
+def ensure_free(address: str, sandbox_port: int) -> None:
+    """Say at once that the admin's port is taken, before the demo does all its work."""
+    host, _, port = address.rpartition(":")
+    if not port.isdigit():
+        raise CommandError(f"--serve wants HOST:PORT, not {address!r}")
+    if int(port) == sandbox_port:
+        raise CommandError(
+            f"the admin and the sandboxes cannot both use port {port}; "
+            f"choose another PORT (make up PORT=8000) or --sandbox-port"
+        )
+    host = host.strip("[]") or "127.0.0.1"
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family) as probe:
+        try:
+            probe.bind((host, int(port)))
+        except OSError as exc:
+            raise CommandError(
+                f"cannot serve the admin on {address}: {exc.strerror}; "
+                f"stop what uses it or choose another PORT (make up PORT=8001)"
+            ) from None
