@@ -5,6 +5,7 @@ SYNC_ALLOW_INSECURE_URLS setting allows them (the bundled sandboxes run on loopb
 """
 
 import ipaddress
+import socket
 from urllib.parse import urlsplit, urlunsplit
 
 from django.core.exceptions import ValidationError
@@ -53,19 +54,28 @@ def ascii_host(host: str) -> str:
         encoded = host.encode("idna").decode("ascii").lower()
     except UnicodeError:
         raise ValidationError(f"{host!r} is not a valid host name.") from None
-    if any(c in encoded for c in " /\\@?#%") or len(encoded) > 253:
+    if any(c in encoded for c in " /\\@?#%") or not encoded.isprintable() or len(encoded) > 253:
         raise ValidationError(f"{host!r} is not a valid host name.")
     return encoded
 
 
 def is_local_host(host: str) -> bool:
+    host = host.rstrip(".")  # "localhost." is localhost to every resolver
     if host in LOCAL_HOST_NAMES or host.endswith(".localhost"):
         return True
     try:
         address = ipaddress.ip_address(host)
     except ValueError:
-        return False
-    return not address.is_global
+        address = legacy_ipv4(host)
+    return address is not None and not address.is_global
+
+
+def legacy_ipv4(host: str) -> ipaddress.IPv4Address | None:
+    """Decimal, hex and octal IPv4 forms that resolvers accept ("2130706433", "0x7f000001")."""
+    try:
+        return ipaddress.IPv4Address(socket.inet_aton(host))
+    except (OSError, ValueError):
+        return None
 
 
 def join(parts) -> str:
