@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from tenants.models import Connection
 
-from . import events, lease, registry
+from . import events, lease, registry, schedule
 from .errors import StorageError, SyncError
 from .models import SyncRun
 from .progress import Progress
@@ -31,16 +31,26 @@ def worker_name() -> str:
 
 
 def sync_connection(
-    connection: Connection, *, trigger: str, user=None, dry_run=False, transport=None
+    connection: Connection,
+    *,
+    trigger: str,
+    user=None,
+    dry_run=False,
+    transport=None,
+    round_started=None,
 ) -> SyncRun:
-    """Run one sync now, in this thread, and return its recorded run."""
+    """Run one sync now, in this thread, and return its recorded run.
+
+    With `round_started`, a connection another process synced since then is skipped: piled-up
+    cron ticks sync each connection once, not once per tick.
+    """
     run = SyncRun.objects.create(
         connection=connection, trigger=trigger, triggered_by=user, dry_run=dry_run
     )
-    return execute(run, transport=transport)
+    return execute(run, transport=transport, round_started=round_started)
 
 
-def execute(run: SyncRun, *, transport=None) -> SyncRun:
+def execute(run: SyncRun, *, transport=None, round_started=None) -> SyncRun:
     """Carry out a queued run; never raises for a failure of the sync itself."""
     connection = run.connection
     if not lease.claim(connection.pk, run.pk):
@@ -48,6 +58,10 @@ def execute(run: SyncRun, *, transport=None) -> SyncRun:
             return run  # another delivery of this very run is at work (Celery redelivery)
         return skip(run)
     try:
+        # checked under the lease, so a run finishing meanwhile cannot slip past the check
+        earlier = synced_since(run, round_started)
+        if earlier is not None:
+            return skip(run, f"Skipped: run {earlier} synced this connection in this round.")
         abandon_expired(connection.pk, run.pk)
         start(run)
         fetch_and_write(run, transport)
@@ -136,10 +150,23 @@ def fail(run: SyncRun, error: SyncError) -> None:
     )
 
 
-def skip(run: SyncRun) -> SyncRun:
+def synced_since(run: SyncRun, moment):
+    """The id of a run that synced `run`'s connection after `moment`, if any."""
+    if moment is None or run.dry_run:
+        return None
+    done = SyncRun.objects.filter(
+        connection_id=run.connection_id,
+        dry_run=False,
+        status__in=(SyncRun.Status.OK, SyncRun.Status.PARTIAL),
+        finished_at__gte=moment,
+    )
+    return done.values_list("pk", flat=True).first()
+
+
+def skip(run: SyncRun, message: str = "") -> SyncRun:
     holder = lease.holder(run.connection_id)
     run.status = SyncRun.Status.SKIPPED
-    run.error_message = f"Skipped: run {holder} is syncing this connection right now."
+    run.error_message = message or f"Skipped: run {holder} is syncing this connection right now."
     run.started_at = run.finished_at = timezone.now()
     run.save(update_fields=["status", "error_message", "started_at", "finished_at"])
     events.emit("sync_skip", run, holder=str(holder))
@@ -212,9 +239,12 @@ def sync_many(
     connections, *, trigger: str, workers: int = 1, dry_run=False, user=None, on_done=None
 ):
     """Sync each connection, `workers` at a time; one failing never stops the others."""
+    round_started = schedule.round_started(trigger)
 
     def one(connection):
-        run = sync_connection(connection, trigger=trigger, dry_run=dry_run, user=user)
+        run = sync_connection(
+            connection, trigger=trigger, dry_run=dry_run, user=user, round_started=round_started
+        )
         if on_done:
             on_done(run)
         return run
