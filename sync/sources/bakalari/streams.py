@@ -54,21 +54,23 @@ def teacher_records(timetable: dict, rosters: dict[str, dict]) -> list[Record]:
 
 
 def pupil_records(rosters: dict[str, dict]) -> list[Record]:
-    return [
-        Record(
-            student["Id"],
-            {
-                "name": text(student.get("DisplayName"))
-                or f"{text(student.get('LastName'))} {text(student.get('FirstName'))}".strip(),
-                "first_name": text(student.get("FirstName")),
-                "last_name": text(student.get("LastName")),
-            },
-            links={"school_class": ("class", student.get("ClassId") or None)},
-        )
-        for roster in rosters.values()
-        for student in roster.get("Students") or []
-        if student.get("Id")
-    ]
+    """One record per pupil, though a pupil is in the roster of each of their groups."""
+    records = {}
+    for roster in rosters.values():
+        for student in roster.get("Students") or []:
+            if not student.get("Id"):
+                continue
+            first, last = text(student.get("FirstName")), text(student.get("LastName"))
+            records[student["Id"]] = Record(  # the last one wins, as the writer would choose
+                student["Id"],
+                {
+                    "name": text(student.get("DisplayName")) or f"{last} {first}".strip(),
+                    "first_name": first,
+                    "last_name": last,
+                },
+                links={"school_class": ("class", student.get("ClassId") or None)},
+            )
+    return list(records.values())
 
 
 def enrolment_records(atoms: list[dict], rosters: dict[str, dict]) -> list[Record]:
@@ -76,18 +78,17 @@ def enrolment_records(atoms: list[dict], rosters: dict[str, dict]) -> list[Recor
     records = []
     for atom_id, roster in rosters.items():
         atom = names.get(atom_id, {})
-        subject = atom.get("Subject") or {}
+        subject = ("subject", (atom.get("Subject") or {}).get("Id") or None)
+        # shared by every pupil of the atom: a large school has a hundred thousand enrolments
+        values = {"atom_id": atom_id, "name": text(atom.get("Name"))}
         for student in roster.get("Students") or []:
             if not student.get("Id"):
                 continue
             records.append(
                 Record(
                     f"{atom_id}{ENROLMENT_KEY_SEPARATOR}{student['Id']}",
-                    {"atom_id": atom_id, "name": text(atom.get("Name"))},
-                    links={
-                        "pupil": ("pupil", student["Id"]),
-                        "subject": ("subject", subject.get("Id") or None),
-                    },
+                    values,
+                    links={"pupil": ("pupil", student["Id"]), "subject": subject},
                     scope=atom_id,
                 )
             )

@@ -1,0 +1,152 @@
+"""What the benchmarks share: a dedicated database, tenants wired to a served sandbox, timing,
+and the results file.
+
+Each benchmark is one command run from the project directory, for example
+`.venv/bin/python bench/throughput.py`. BENCH_DATABASE_URL picks the database (default: a
+PostgreSQL database `edurpg_bench` on 127.0.0.1, created if missing and emptied per run).
+"""
+
+import os
+import platform
+import re
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
+from datetime import date
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "RESULTS.md"
+DEFAULT_DATABASE = "postgres://postgres@127.0.0.1:5432/edurpg_bench"
+
+
+def database_url() -> str:
+    return os.environ.get("BENCH_DATABASE_URL", DEFAULT_DATABASE)
+
+
+def setup_django() -> None:
+    """Django on the benchmark database, migrated; the checkout's .env supplies the keys."""
+    sys.path.insert(0, str(ROOT))
+    os.chdir(ROOT)
+    os.environ["DATABASE_URL"] = database_url()
+    os.environ["SYNC_ALLOW_INSECURE_URLS"] = "true"  # the sandboxes are served on loopback
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "edurpg.settings")
+    os.environ.setdefault("LOG_LEVEL", "WARNING")  # a log line per run would time the terminal
+    os.environ["DEBUG"] = "false"  # as in production: DEBUG keeps every SQL statement in memory
+    ensure_database()
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+
+
+def ensure_database() -> None:
+    url = database_url()
+    if not url.startswith("postgres"):
+        return
+    import psycopg
+
+    server, name = url.rsplit("/", 1)
+    with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+            conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def empty_database() -> None:
+    """Every tenant and what hangs off it, so each benchmark starts from the same state."""
+    from sync.models import ExternalRef, Lease, SyncRun
+    from tenants.models import Connection, Tenant
+
+    for model in (Lease, SyncRun, ExternalRef, Connection, Tenant):
+        model.objects.all().delete()
+
+
+def connect(slug: str, sandbox_url: str, source: str = "bakalari"):
+    """A tenant with an enabled connection to the sandbox served at `sandbox_url`."""
+    from sync import registry
+    from tenants.models import Connection, Tenant
+
+    tenant = Tenant.objects.create(slug=slug, name=slug.title())
+    plugin = registry.get(source)
+    values = {**plugin.demo_settings, "base_url": sandbox_url + f"/{source}"}
+    location = plugin.locate(values, allow_insecure=True)
+    return Connection.objects.create(
+        tenant=tenant,
+        source=source,
+        base_url=location.base_url,
+        options=dict(location.options),
+        secrets={f.name: values[f.name] for f in plugin.secret_fields},
+    )
+
+
+@contextmanager
+def served_school(pupil_copies: int = 1, classes: int | None = None, latency: float = 0.0):
+    """The Bakalari sandbox in its own process (so it never shares our GIL), yielding its URL."""
+    command = [sys.executable, str(ROOT / "bench" / "serve_school.py")]
+    command += ["--copies", str(pupil_copies), "--latency", str(latency)]
+    if classes:
+        command += ["--classes", str(classes)]
+    server = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, cwd=ROOT)
+    try:
+        line = server.stdout.readline()
+        if not line.startswith("http://"):
+            raise RuntimeError(f"the sandbox did not start: {line!r}")
+        yield line.strip()
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+class Stopwatch:
+    def __enter__(self) -> "Stopwatch":
+        self.started = time.perf_counter()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.seconds = time.perf_counter() - self.started
+
+
+def machine() -> str:
+    cores = os.cpu_count()
+    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SHOW server_version")
+            database = f"PostgreSQL {cursor.fetchone()[0].split()[0]}"
+        else:
+            database = "SQLite"
+    return (
+        f"{cores} cores, {memory:.0f} GiB, {database}, Python {platform.python_version()}, "
+        f"{platform.system()} {platform.release()}"
+    )
+
+
+def record(section: str, command: str, body: str) -> None:
+    """Replace this benchmark's section of bench/RESULTS.md, keeping the others."""
+    block = (
+        f"<!-- {section} -->\n## {section}\n\n{date.today().isoformat()} on {machine()}.\n\n"
+        f"```sh\n{command}\n```\n\n{body.strip()}\n<!-- /{section} -->"
+    )
+    text = RESULTS.read_text() if RESULTS.exists() else HEADER
+    pattern = re.compile(rf"<!-- {re.escape(section)} -->.*?<!-- /{re.escape(section)} -->", re.S)
+    text = pattern.sub(lambda _: block, text) if pattern.search(text) else f"{text}\n{block}\n"
+    RESULTS.write_text(text)
+    print(f"\nwritten to {RESULTS.relative_to(ROOT)} ({section})")
+
+
+HEADER = """# Benchmark results
+
+Each section is written by its benchmark; absolute times on this shared 2-core machine are
+noisy, so every figure is a ratio against a baseline measured in the same run.
+"""
+
+
+def table(header: list[str], rows: list[list]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
+    return "\n".join(lines)

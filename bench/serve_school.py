@@ -1,0 +1,51 @@
+"""Serve the Bakalari sandbox with a school of any size over loopback; print its URL, then serve.
+
+`--copies N` gives every class N times its pupils (N x 598 pupils; enrolments grow alike);
+`--classes K` keeps only the first K classes; `--latency S` delays every answer.
+"""
+
+import argparse
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from sync.sandbox import Mount, make_loopback_server  # noqa: E402
+from sync.sources.bakalari.dataset import School  # noqa: E402
+from sync.sources.bakalari.sandbox import BakalariSandbox  # noqa: E402
+
+
+def school_of(copies: int, classes: int | None) -> School:
+    school = School.build()
+    if classes:
+        kept = {c.id for c in school.classes[:classes]}
+        school.classes = [c for c in school.classes if c.id in kept]
+        school.groups = [g for g in school.groups if g.class_id in kept]
+        groups = {g.id for g in school.groups}
+        school.pupils = [p for p in school.pupils if p.class_id in kept]
+        school.atoms = [a for a in school.atoms if a.group_id in groups]
+        school.lessons = [x for x in school.lessons if x.group_id in groups]
+        school.events = [e for e in school.events if set(e.class_ids) <= kept]
+    originals = list(school.pupils)
+    for copy in range(1, copies):
+        school.pupils += [replace(p, id=f"{p.id}-{copy}") for p in originals]
+    return school
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--copies", type=int, default=1)
+    parser.add_argument("--classes", type=int)
+    parser.add_argument("--latency", type=float, default=0.0)
+    options = parser.parse_args()
+    sandbox = BakalariSandbox("/bakalari", school=school_of(options.copies, options.classes))
+    sandbox.faults.latency = options.latency
+    server = make_loopback_server(Mount([sandbox], index=lambda url: b""), quiet=True)
+    host, port = server.server_address[:2]
+    print(f"http://{host}:{port}", flush=True)
+    server.serve_forever()
+
+
+if __name__ == "__main__":
+    main()
