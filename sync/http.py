@@ -4,6 +4,7 @@ Requests are described in logs and errors by method and path only. Query strings
 its four secrets there) are dropped by construction, including from httpx's own log records.
 """
 
+import functools
 import json
 import logging
 import socket
@@ -97,6 +98,14 @@ class Response:
             ) from None
 
 
+@functools.cache
+def tls_context() -> ssl.SSLContext:
+    """httpx's own default (certifi, or SSL_CERT_FILE / SSL_CERT_DIR), loaded once per process:
+    loading the CAs takes longer than a whole sync of a small connection, and one context
+    serves every client and thread."""
+    return httpx.create_ssl_context()
+
+
 class HttpClient:
     """One per connection. Thread-safe; counts the requests it made."""
 
@@ -123,6 +132,7 @@ class HttpClient:
             timeout=httpx.Timeout(self.limits.timeout, connect=min(self.limits.timeout, 10.0)),
             headers={"User-Agent": USER_AGENT},
             follow_redirects=False,
+            verify=tls_context(),
         )
         self._slots = threading.BoundedSemaphore(self.limits.max_in_flight)
         self._count_lock = threading.Lock()
