@@ -19,6 +19,7 @@ from .models import ExternalRef
 from .streams import Batch, Record, Stream
 
 BATCH_ROWS = 1000
+REFS_PAGE = 5000
 SQLITE_MAX_PARAMS = 30000
 
 
@@ -96,9 +97,11 @@ class StreamWriter:
         return counts
 
     def known_refs(self) -> dict[str, KnownRef]:
+        """What is mirrored of this stream, read in pages along the unique index: a small
+        stream is one plain query, a large one never sits whole in the driver's buffers."""
         # The database answers the two questions asked of the timestamps, so a hundred
         # thousand of them are not parsed into datetimes only to be compared.
-        rows = (
+        refs = (
             ExternalRef.objects.filter(
                 tenant=self.tenant, source=self.source, kind=self.stream.kind
             )
@@ -106,6 +109,7 @@ class StreamWriter:
                 is_missing=flag(Q(missing_since__isnull=False)),
                 seen_before_today=flag(Q(last_seen_at__lt=start_of_day(self.now))),
             )
+            .order_by("external_id")
             .values_list(
                 "external_id",
                 "pk",
@@ -116,7 +120,14 @@ class StreamWriter:
                 "seen_before_today",
             )
         )
-        return {row[0]: KnownRef(*row[1:]) for row in rows.iterator(chunk_size=5000)}
+        known, after = {}, None
+        while True:
+            page = refs.filter(external_id__gt=after) if after is not None else refs
+            rows = list(page[:REFS_PAGE])
+            known.update((row[0], KnownRef(*row[1:])) for row in rows)
+            if len(rows) < REFS_PAGE:
+                return known
+            after = rows[-1][0]
 
     def field_values(self, record: Record) -> dict:
         values = dict(record.values)

@@ -5,6 +5,7 @@ from django.db import connection as db
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from sync import writer
 from sync.models import ExternalRef
 from sync.sources.bakalari.models import Pupil, SchoolClass
 from sync.streams import Batch, Record, Stream
@@ -86,3 +87,17 @@ def test_a_missing_link_target_leaves_the_link_empty(tenant):
     counts, _ = write(tenant, PUPILS, pupils(1))
     assert counts.created == 1
     assert Pupil.objects.get().school_class is None
+
+
+def test_known_refs_read_in_pages_miss_none(tenant, school_class, monkeypatch):
+    monkeypatch.setattr(writer, "REFS_PAGE", 7)  # pages of 7 over 30 refs, ids with spaces
+    records = [
+        Record(f"P {n:03}", {"name": f"Žák {n}", "first_name": "", "last_name": ""})
+        for n in range(30)
+    ]
+    write(tenant, PUPILS, records, dict(school_class))
+
+    counts, _ = write(tenant, PUPILS, records, dict(school_class))
+
+    assert (counts.created, counts.unchanged) == (0, 30)
+    assert Pupil.objects.count() == 30
