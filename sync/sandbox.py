@@ -225,6 +225,9 @@ class QuietHandler(WSGIRequestHandler):
 class ThreadingServer(ThreadingMixIn, WSGIServer):
     daemon_threads = True
     quiet = False
+    # Many workers connect at once (fan-out benchmark, parallel syncs): the default backlog of
+    # five would leave the rest to retry their connection a second later.
+    request_queue_size = 128
 
 
 def make_loopback_server(app, host: str = "127.0.0.1", port: int = 0, quiet: bool = False):
