@@ -1,0 +1,195 @@
+"""A re-run over unchanged data: rows written (must be 0) and database queries per 1,000 records.
+
+One Bakalari connection is synced twice against the sandbox (served in its own process), for
+the demo school and for a school of just over 100,000 records. Rows written are counted by the
+database itself: every row an INSERT or UPDATE touches gets the writing transaction's id as its
+`xmin`, so rows of the mirrored tables with an `xmin` newer than the re-run's start are rows the
+re-run wrote. The first run is counted the same way, to show that the count sees writes.
+Queries are those Django sends, plus the FETCHes of server-side cursors, which it does not log.
+"""
+
+from contextlib import contextmanager
+
+import common
+
+SCHOOLS = (("demo school", 1), ("100,000-record school", 42))  # (label, pupil copies)
+
+
+def main() -> None:
+    common.setup_django()
+    rows = [measure(label, copies) for label, copies in SCHOOLS]
+    header = [
+        "school",
+        "records",
+        "rows written, first run",
+        "rows written, re-run (must be 0)",
+        "mirror writes, re-run (statements)",
+        "write phase: queries",
+        "write phase: queries / 1,000 records",
+        "whole re-run: queries",
+        "whole re-run: queries / 1,000 records",
+    ]
+    body = common.table(header, [format_row(row) for row in rows]) + NOTES
+    print(body)
+    common.record("Re-run over unchanged data", ".venv/bin/python bench/rerun.py", body)
+
+
+NOTES = """
+
+Rows written are rows of the mirrored tables (the Bakalari models and ExternalRef) whose `xmin`
+is newer than the start of the run, as PostgreSQL counts them; the first run's figure shows the
+count sees every row a run writes. Mirror writes are INSERT, UPDATE and DELETE statements sent
+to those tables. The write phase is `write_streams` (reading each stream's known refs and
+comparing checksums); the whole re-run adds the lease (claim, renewals, release), the run record
+and its progress, and the connection's status: a fixed cost per run whatever its size. Queries
+include the FETCHes of the server-side cursors that read each stream's known refs, 5,000 refs
+each plus the one that finds the end. A re-run on another day than the first would also
+confirm `last_seen_at` once, in one UPDATE per 1,000 refs.
+"""
+
+
+def format_row(row: dict) -> list[str]:
+    per_thousand = 1000 / row["records"]
+    return [
+        row["label"],
+        f"{row['records']:,}",
+        f"{row['first_written']:,}",
+        f"**{row['rerun_written']}**",
+        f"{row['mirror_statements']}",
+        f"{row['write_queries']}",
+        f"**{row['write_queries'] * per_thousand:.2f}**",
+        f"{row['run_queries']}",
+        f"{row['run_queries'] * per_thousand:.2f}",
+    ]
+
+
+def measure(label: str, copies: int) -> dict:
+    from sync.engine import sync_connection
+
+    common.empty_database()
+    with common.served_school(pupil_copies=copies) as url:
+        connection = common.connect("rerun", url)
+        mark = transaction_mark()
+        first = sync_connection(connection, trigger="cli")
+        first_written = rows_written_since(mark)
+        connection.refresh_from_db()
+        mark = transaction_mark()
+        with counted_queries() as counted:
+            again = sync_connection(connection, trigger="cli")
+        rerun_written = rows_written_since(mark)
+    for run in (first, again):
+        assert run.status == "ok", run.error_message
+    totals = again.totals()
+    assert totals["created"] == totals["updated"] == totals["missing"] == 0, totals
+    row = {
+        "label": label,
+        "records": totals["unchanged"],
+        "first_written": first_written,
+        "rerun_written": rerun_written,
+        **counted,
+    }
+    print(format_row(row), flush=True)
+    return row
+
+
+def mirror_tables() -> list[str]:
+    from django.apps import apps
+
+    from sync.models import ExternalRef
+
+    models = [ExternalRef, *apps.get_app_config("bakalari").get_models()]
+    return [model._meta.db_table for model in models]
+
+
+def transaction_mark() -> int:
+    """A transaction id: every later write has a newer one (32 bits, as `xmin` holds it)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT txid_current() % 4294967296")
+        return cursor.fetchone()[0]
+
+
+def rows_written_since(mark: int) -> int:
+    from django.db import connection
+
+    written = 0
+    with connection.cursor() as cursor:
+        for table in mirror_tables():
+            cursor.execute(
+                f'SELECT count(*) FROM "{table}" WHERE xmin::text::bigint > %s',  # noqa: S608
+                [mark],
+            )
+            written += cursor.fetchone()[0]
+    return written
+
+
+@contextmanager
+def counted_queries():
+    """Count the queries of a sync, and separately those of its write phase."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from sync import engine
+
+    counts = {"write_queries": 0}
+    fetches = fetch_counter()
+    real_write_streams = engine.write_streams
+
+    def write_streams(*args):
+        before, fetched = len(captured), fetches.calls
+        try:
+            return real_write_streams(*args)
+        finally:
+            counts["write_queries"] = len(captured) - before + fetches.calls - fetched
+
+    engine.write_streams = write_streams
+    try:
+        with fetches, CaptureQueriesContext(connection) as captured:
+            yield counts
+    finally:
+        engine.write_streams = real_write_streams
+    counts["run_queries"] = len(captured) + fetches.calls
+    mirrored = set(mirror_tables())
+    counts["mirror_statements"] = sum(
+        1 for query in captured.captured_queries if written_table(query["sql"]) in mirrored
+    )
+
+
+class fetch_counter:  # noqa: N801 - used as a context manager, like the ones it sits beside
+    """Counts FETCHes of psycopg's server-side cursors (Django's `iterator()` on PostgreSQL)."""
+
+    def __enter__(self) -> "fetch_counter":
+        import psycopg
+
+        self.calls, self.real = 0, psycopg.ServerCursor.fetchmany
+        counter = self
+
+        def fetchmany(cursor, size=0):
+            counter.calls += 1
+            return counter.real(cursor, size)
+
+        psycopg.ServerCursor.fetchmany = fetchmany
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        import psycopg
+
+        psycopg.ServerCursor.fetchmany = self.real
+
+
+def written_table(sql: str) -> str | None:
+    """The table an INSERT, UPDATE or DELETE statement writes to; None for anything else."""
+    words = sql.replace("\n", " ").split()
+    verb = words[0].upper() if words else ""
+    if verb == "INSERT":
+        return words[2].strip('"')
+    if verb == "UPDATE":
+        return words[1].strip('"')
+    if verb == "DELETE":
+        return words[2].strip('"')
+    return None
+
+
+if __name__ == "__main__":
+    main()
