@@ -1,7 +1,22 @@
+import os
+from pathlib import Path
+
 import pytest
 from cryptography.fernet import Fernet
 
 from tenants.models import Connection, Tenant
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
+    """A SQLite test database file of this run's own, so two test runs side by side never
+    drop each other's tables."""
+    from django.conf import settings
+
+    database = settings.DATABASES["default"]
+    if database["ENGINE"] == "django.db.backends.sqlite3":
+        name = Path(database["TEST"]["NAME"])
+        database["TEST"]["NAME"] = str(name.with_stem(f"{name.stem}-{os.getpid()}"))
 
 
 @pytest.fixture
