@@ -9,6 +9,7 @@ import os
 import socket
 import time
 from concurrent.futures import ThreadPoolExecutor
+from queue import Empty, SimpleQueue
 
 from django.db import DatabaseError, close_old_connections, transaction
 from django.db import connection as db
@@ -219,20 +220,49 @@ def execute_queued(run_ids, *, workers: int = 1, transport=None) -> list[SyncRun
 
 
 def in_parallel(items, work, workers: int):
-    """Apply `work` to each item, `workers` at a time, each thread on its own DB connection."""
-
-    def one(item):
-        try:
-            return work(item)
-        finally:
-            if workers > 1:
-                db.close()
-
+    """Apply `work` to each item, `workers` at a time; every item runs even if one raises."""
     if workers <= 1:
-        return [one(item) for item in items]
+        return [work(item) for item in items]
     close_old_connections()
+    numbered = list(enumerate(items))
+    pending, results, errors = SimpleQueue(), [None] * len(numbered), {}
+    for entry in numbered:
+        pending.put(entry)
+
+    def worker():
+        # One database connection per worker, not per item: opening one took longer than all
+        # the queries of a small sync, and its CPU is taken from the other workers.
+        try:
+            while True:
+                try:
+                    index, item = pending.get_nowait()
+                except Empty:
+                    return
+                try:
+                    results[index] = work(item)
+                except Exception as error:  # raised below, once every item has run
+                    errors[index] = error
+                finally:
+                    keep_if_usable()
+        finally:
+            db.close()
+
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="sync") as pool:
-        return list(pool.map(one, items))
+        for _ in range(workers):
+            pool.submit(worker)
+    if errors:
+        raise errors[min(errors)]
+    return results
+
+
+def keep_if_usable() -> None:
+    """What Django checks between requests, less the age limit: a connection that an error left
+    broken is closed, so the worker's next item opens a fresh one."""
+    if db.errors_occurred:
+        if db.is_usable():
+            db.errors_occurred = False
+        else:
+            db.close()
 
 
 def sync_many(

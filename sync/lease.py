@@ -34,7 +34,13 @@ def ttl() -> timedelta:
 
 def claim(connection_id: int, run_id) -> bool:
     """Take the connection's lease for `run_id` if nobody holds it or the holder's expired."""
-    ensure_row(connection_id)
+    if take(connection_id, run_id):
+        return True
+    # Held, or the connection's first run: only then is it worth asking whether the row exists.
+    return ensure_row(connection_id) and take(connection_id, run_id)
+
+
+def take(connection_id: int, run_id) -> bool:
     now = timezone.now()
     free = Q(run__isnull=True) | Q(expires_at__lt=now)
     claimed = Lease.objects.filter(free, connection_id=connection_id).update(
@@ -43,14 +49,17 @@ def claim(connection_id: int, run_id) -> bool:
     return claimed == 1
 
 
-def ensure_row(connection_id: int) -> None:
+def ensure_row(connection_id: int) -> bool:
+    """Give the connection a lease row; False if it had one already (so a failed claim meant
+    the lease is held)."""
     if Lease.objects.filter(connection_id=connection_id).exists():
-        return
+        return False
     try:
         with transaction.atomic():
             Lease.objects.create(connection_id=connection_id)
     except IntegrityError:
         pass  # another process created it first; the claim decides who holds it
+    return True
 
 
 def holder(connection_id: int):

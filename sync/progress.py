@@ -17,7 +17,8 @@ class Progress:
         self.state = {"stage": "starting", "streams_done": 0, "streams_total": streams_total}
         self.state["records"] = 0
         self.client = None
-        self._flushed = 0.0
+        # The run was saved as starting, and its lease claimed, a moment ago.
+        self._flushed = time.monotonic()
 
     def fetching(self, what: str, records: int) -> None:
         """The source's report callback: what it is fetching and how many records so far."""
@@ -27,12 +28,12 @@ class Progress:
     def fetched(self, records: int) -> None:
         """Everything is in: the count the run page shows from now on is every stream's."""
         self.state.update(stage="fetched", records=records)
-        self.flush(force=True)
+        self.flush(force=True, renew=False)  # the write transaction renews it at once
 
     def writing(self, stream_label: str, streams_done: int) -> None:
         self.state.update(stage=f"writing {stream_label}", streams_done=streams_done)
 
-    def flush(self, force: bool = False) -> None:
+    def flush(self, force: bool = False, renew: bool = True) -> None:
         now = time.monotonic()
         if not force and now - self._flushed < FLUSH_SECONDS:
             return
@@ -42,4 +43,5 @@ class Progress:
         SyncRun.objects.filter(pk=self.run.pk).update(
             progress=self.run.progress, requests_made=requests
         )
-        lease.renew(self.run.connection_id, self.run.pk)
+        if renew:
+            lease.renew(self.run.connection_id, self.run.pk)
