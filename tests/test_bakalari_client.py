@@ -316,3 +316,21 @@ def test_a_reordered_school_gives_the_same_records(bakalari_client, bakalari_san
     after = bakalari_client.timetable_permanent()
     assert after["Teachers"] == before["Teachers"][::-1]
     assert sorted(after["Rooms"], key=str) == sorted(before["Rooms"], key=str)
+
+
+def test_in_summer_a_profile_without_modules_leaves_access_to_the_server(
+    bakalari_client, bakalari_sandbox
+):
+    bakalari_sandbox.summer = True
+    assert bakalari_client.profile().semester_from is None
+    assert bakalari_client.timetable_permanent()["Teachers"]
+    assert bakalari_client.events() == {"Events": []}
+
+
+def test_in_summer_a_module_the_server_refuses_is_still_permission_denied(
+    bakalari_client, bakalari_sandbox
+):
+    bakalari_sandbox.summer = True
+    bakalari_sandbox.disable_module(dataset.DEMO_USERNAME, "Timetable")
+    with pytest.raises(PermissionDenied, match="does not let this account read"):
+        bakalari_client.timetable_permanent()

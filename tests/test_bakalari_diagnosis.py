@@ -208,3 +208,23 @@ def test_a_pupil_without_subjects_fails_at_permissions(
     result = diagnose(bakalari_connection)
     assert result.step == "permission"
     assert "may not use the Subjects module" in result.message
+
+
+def test_a_staff_account_of_another_type_is_not_tested_as_a_teacher(
+    diagnose, bakalari_connection, bakalari_sandbox
+):
+    school = bakalari_sandbox.school
+    headmaster = school.teachers[2]
+    school.accounts.append(
+        dataset.Account(
+            "reditel", "Ředitel-Heslo-1", "headmastership", headmaster.id, dataset.TEACHER_MODULES
+        )
+    )
+    bakalari_connection.options = {"username": "reditel"}
+    bakalari_connection.secrets = {"password": "Ředitel-Heslo-1"}
+    result = diagnose(bakalari_connection)
+    assert result.ok, result.message
+    assert result.message == (
+        f"Logged in as {headmaster.surname_first} (headmastership), API 3.28.0."
+    )
+    assert ("GET", "/api/3/marking/atoms") not in bakalari_sandbox.requests

@@ -350,3 +350,14 @@ def test_reversing_the_order_reverses_the_lists(bakalari_http, bakalari_sandbox)
 
 def test_the_sandbox_date_follows_its_clock(bakalari_sandbox):
     assert bakalari_sandbox.today() == date(2026, 3, 25)
+
+
+def test_in_summer_the_profile_lacks_semester_and_modules_and_events_are_empty(
+    bakalari_http, bakalari_sandbox
+):
+    bakalari_sandbox.summer = True
+    user = get(bakalari_http, "/api/3/user").json()
+    assert "EnabledModules" not in user
+    assert "ActualSemester" not in user["SettingModules"]["Common"]
+    assert get(bakalari_http, "/api/3/events").json() == {"Events": []}
+    assert get(bakalari_http, "/api/3/timetable/permanent").status_code == 200

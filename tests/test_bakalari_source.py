@@ -6,6 +6,7 @@ import pytest
 from sync import registry
 from sync.errors import ConfigError
 from sync.sandbox import Mount
+from sync.sources.bakalari import dataset, mirror
 from sync.sources.bakalari.sandbox import BakalariSandbox
 from sync.sources.bakalari.source import BakalariSource
 
@@ -61,3 +62,22 @@ def test_make_sandbox_serves_below_the_prefix():
     sandbox = BakalariSource().make_sandbox("/bakalari")
     assert isinstance(sandbox, BakalariSandbox)
     assert sandbox.prefix == "/bakalari"
+
+
+def read_mirror(client) -> dict:
+    return mirror.read(client, None, lambda what, count: None)
+
+
+def test_events_without_the_show_events_right_are_left_untouched(bakalari_client, bakalari_sandbox):
+    bakalari_sandbox.school.account(dataset.DEMO_USERNAME).modules["Events"] = []
+    batches = read_mirror(bakalari_client)
+    assert batches["event"] is mirror.NOT_FETCHED
+    assert batches["teacher"].records
+    assert ("GET", "/api/3/events") not in bakalari_sandbox.requests
+
+
+def test_a_summer_sync_reads_the_school_without_a_module_list(bakalari_client, bakalari_sandbox):
+    bakalari_sandbox.summer = True
+    batches = read_mirror(bakalari_client)
+    assert batches["class"].records and batches["pupil"].records
+    assert batches["event"] is mirror.NOT_FETCHED

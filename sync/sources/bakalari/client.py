@@ -110,7 +110,7 @@ class UserProfile:
     uid: str
     full_name: str
     user_type: str
-    modules: Mapping[str, frozenset[str]]
+    modules: Mapping[str, frozenset[str]] | None  # None: not listed, as in mid-summer
     class_id: str = ""
     semester_from: datetime | None = None
     semester_to: datetime | None = None
@@ -127,14 +127,15 @@ class UserProfile:
             uid=payload["UserUID"],
             full_name=payload["FullName"],
             user_type=payload["UserType"],
-            modules=modules,
+            modules=modules or None,
             class_id=(payload.get("Class") or {}).get("Id") or "",
             semester_from=parse_time(semester.get("From")),
             semester_to=parse_time(semester.get("To")),
         )
 
     def allows(self, module: str, right: str) -> bool:
-        return right in self.modules.get(module, ())
+        """Unknown without a module list: the server then decides, with a 403 if it refuses."""
+        return self.modules is None or right in self.modules.get(module, ())
 
     @property
     def is_family(self) -> bool:
@@ -383,7 +384,7 @@ def check_account(client: BakalariClient) -> str:
     client.require("Timetable", "ShowTimetable")
     if profile.is_family:
         client.require("Subjects", "ShowSubjects")
-    else:
+    elif profile.user_type == "teacher":  # as the sync, which reads rosters of teachers only
         client.marking_atoms()
     return f"Logged in as {profile.full_name} ({profile.user_type}), API {version}."
 

@@ -30,7 +30,7 @@ def read(client, connection, report: Report) -> dict[str, Batch]:
     report("timetable", 0)
     timetable = client.timetable_permanent()
     atoms, rosters = read_rosters(client, user, report)
-    events = client.events() if has_module(user, "Events") else None
+    events = client.events() if has_right(user, "Events", "ShowEvents") else None
     batches = {
         "class": Batch(streams.named_records(timetable.get("Classes") or [])),
         "group": Batch(streams.group_records(timetable)),
@@ -78,5 +78,9 @@ def is_teacher(user: dict) -> bool:
     return user.get("UserType") == "teacher"
 
 
-def has_module(user: dict, module: str) -> bool:
-    return any(m.get("Module") == module for m in user.get("EnabledModules") or [])
+def has_right(user: dict, module: str, right: str) -> bool:
+    """Listed explicitly: without a module list (mid-summer) the optional streams are skipped."""
+    return any(
+        isinstance(m, dict) and m.get("Module") == module and right in (m.get("Rights") or ())
+        for m in user.get("EnabledModules") or []
+    )

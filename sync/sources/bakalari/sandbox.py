@@ -13,7 +13,9 @@ Where public notes are silent the sandbox decides, and says so here:
 - an unknown or someone else's marking atom answers 404 `{"Message": "An error has occurred."}`;
 - a weekend date in `timetable/actual` returns the week it belongs to (Monday to Friday);
 - the permanent timetable's days carry the dates of the current week;
-- a server without the mobile API (`mobile_api_enabled = False`) answers `invalid_client`.
+- a server without the mobile API (`mobile_api_enabled = False`) answers `invalid_client`;
+- in `summer` mode (mid-summer, when servers stop serving last year) `/api/3/user` lists neither
+  the semester nor the modules, and the event lists are empty; the modules still gate access.
 """
 
 import re
@@ -57,6 +59,7 @@ MARK_OPTIONS = [
     {"Id": str(n), "Abbrev": str(n), "Name": name}
     for n, name in enumerate(["výborný", "chvalitebný", "dobrý", "dostatečný", "nedostatečný"], 1)
 ]
+FAMILY_TYPES = ("student", "parents")  # every other type is staff: teacher, headmastership, ...
 USER_TYPE_TEXT = {"teacher": "učitel", "student": "žák", "parents": "rodič"}
 
 
@@ -99,6 +102,7 @@ class BakalariSandbox(SandboxApp):
         self.error_uris = error_uris  # newer servers add OpenIddict error codes to 400 bodies
         self.access_token_calls: int | None = None  # fault: tokens die after this many calls
         self.mobile_api_enabled = True
+        self.summer = False
         self.api_versions = [LEGACY_VERSION if legacy else API_VERSION]
         self.access_tokens: dict[str, AccessGrant] = {}
         self.refresh_tokens: dict[str, RefreshGrant] = {}
@@ -113,8 +117,7 @@ class BakalariSandbox(SandboxApp):
         self.route("GET", "/api/3/timetable/permanent", timetable)
         self.route("GET", "/api/3/timetable/actual", self.data(self.timetable_actual, "Timetable"))
         self.route("GET", "/api/3/events", self.data(self.events, module="Events"))
-        family = ("student", "parents")
-        self.route("GET", "/api/3/subjects", self.data(self.subjects, "Subjects", family))
+        self.route("GET", "/api/3/subjects", self.data(self.subjects, "Subjects", FAMILY_TYPES))
         atoms = self.data(self.marking_atoms, "Marks", ("teacher",))
         self.route("GET", "/api/3/marking/atoms", atoms)
         marks = self.data(self.marking_marks, "Marks", ("teacher",))
@@ -280,7 +283,11 @@ class BakalariSandbox(SandboxApp):
         return self.school.account(grant.username)
 
     def user(self, request: Request, account: Account) -> Reply:
-        return json_reply(200, UserView(self.school, account, self.today()).payload())
+        payload = UserView(self.school, account, self.today()).payload()
+        if self.summer:
+            del payload["EnabledModules"]
+            del payload["SettingModules"]["Common"]["ActualSemester"]
+        return json_reply(200, payload)
 
     def timetable_permanent(self, request: Request, account: Account) -> Reply:
         view = TimetableView(self.school, self.school.lessons_of(account))
@@ -305,6 +312,8 @@ class BakalariSandbox(SandboxApp):
         since = self.query_date(request, "from")
         if isinstance(since, Reply):
             return since
+        if self.summer:
+            return json_reply(200, {"Events": []})
         class_ids = self.school.class_ids_of(account)
         events = [
             event_payload(self.school, event)
@@ -394,7 +403,7 @@ class UserView:
             "SchoolOrganizationName": dataset.SCHOOL_NAME,
             "SchoolType": None,
             "UserType": account.user_type,
-            "UserTypeText": USER_TYPE_TEXT[account.user_type],
+            "UserTypeText": USER_TYPE_TEXT.get(account.user_type, account.user_type),
             "StudyYear": self.study_year(),
             "EnabledModules": [{"Module": m, "Rights": r} for m, r in account.modules.items()],
             "SettingModules": {"Common": self.semester()},
@@ -409,7 +418,7 @@ class UserView:
         return ref(school_class) if school_class else {"Id": "", "Abbrev": "", "Name": ""}
 
     def full_name(self) -> str:
-        if self.account.user_type == "teacher":
+        if self.account.user_type not in FAMILY_TYPES:
             return self.school.teacher(self.account.person_id).surname_first
         pupil = self.pupil()
         school_class = self.school.school_class(pupil.class_id) if pupil else None
