@@ -208,15 +208,17 @@ class HttpClient:
         elapsed = time.monotonic() - started
         log.debug("%s -> %s in %.0f ms", description, response.status_code, elapsed * 1000)
         result = Response(response.status_code, response.headers, content, description)
-        if response.status_code == 429 or response.status_code >= 500:
-            raise overload(self.server_name, result)
         transient = self.transient_answer(result)
         if transient is not None:
             raise transient
         return result
 
     def transient_answer(self, response: Response) -> TransientError | None:
-        """A source whose server reports overload inside a normal answer says so here."""
+        """The passing fault this answer reports, to be retried: HTTP 429 and 5xx here; a source
+        whose server says more in its bodies (overload in a 200, a business error in a 500)
+        decides for itself."""
+        if response.status_code == 429 or response.status_code >= 500:
+            return overload(self.server_name, response)
         return None
 
     def _read_capped(self, response: httpx.Response, description: str) -> bytes:

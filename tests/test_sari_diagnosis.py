@@ -193,13 +193,19 @@ def test_a_user_without_school_or_right_fails_at_the_permissions(
     assert result.message.endswith(f"({code}).")
 
 
-def test_a_school_without_the_pgs_section_fails_at_the_permissions(
-    diagnose, sari_connection, sari_sandbox
-):
+def test_a_school_offering_only_vku_passes_and_says_so(diagnose, sari_connection, sari_sandbox):
     sari_sandbox.data.school(dataset.DEMO_SCHOOL_ID).sections = {"VKU"}
     result = diagnose(sari_connection)
-    assert result.step == "permission"
-    assert result.message == (
-        "SARI refused the PGS course list: this course type does not exist for the driving "
-        "school (SECTION_NOT_FOUND)."
+    assert result.ok, result.message
+    assert result.message.endswith(
+        "lists 4 VKU and no PGS course groups (the others are not offered)."
     )
+
+
+def test_a_school_offering_neither_course_type_fails_at_the_permissions(
+    diagnose, sari_connection, sari_sandbox
+):
+    sari_sandbox.data.school(dataset.DEMO_SCHOOL_ID).sections = set()
+    result = diagnose(sari_connection)
+    assert result.step == "permission"
+    assert result.message.startswith("SARI knows neither VKU nor PGS courses")

@@ -78,6 +78,19 @@ def test_a_client_not_allowed_the_password_grant(sari_client, sari_sandbox):
     )
 
 
+def test_a_login_refused_with_http_400_and_no_oauth_code(sari_client, sari_sandbox):
+    sari_sandbox.faults.inject("error", status=400)  # a 400 whose body is not FOSOAuth's
+    for _ in range(2):
+        with pytest.raises(BadCredentials) as caught:
+            sari_client.courses("VKU")
+    assert caught.value.message == (
+        "SARI rejected the login (HTTP 400). Check the client ID, client secret, "
+        "API username and password."
+    )
+    assert caught.value.detail == "GET /oauth/v2/token: HTTP 400"
+    assert sari_sandbox.token_requests() == 1  # neither retried nor tried again
+
+
 def test_an_access_token_refused_after_a_new_login(sari_client, sari_sandbox):
     sari_sandbox.token_calls = 0
     with pytest.raises(TokenRejected) as caught:
@@ -128,6 +141,22 @@ def test_other_http_statuses_without_the_envelope(sari_client, sari_sandbox):
     sari_sandbox.errors_as_http = sari_sandbox.bare_errors = True
     error = refusal(sari_client, "enrol", 2110004, dataset.LUCA, "2005-01-15")
     assert error.message == "SARI answered the enrolment in course part 2110004 with HTTP 400."
+
+
+def test_a_business_error_sent_with_http_500_is_that_error_not_an_outage(sari_client, sari_sandbox):
+    sari_sandbox.errors_as_http, sari_sandbox.error_status = True, 500
+    assert sari_client.unenrol(2110004, dataset.LUCA) is False  # not enrolled: nothing to undo
+    error = refusal(sari_client, "course_detail", 9999999)
+    assert error.code == "COURSE_NOT_FOUND" and "HTTP 500" in error.detail
+    assert sari_client.requests_made == 3  # the login, then each call once: none retried
+
+
+def test_an_http_500_without_a_business_code_is_still_retried(sari_client, sari_sandbox):
+    sari_sandbox.errors_as_http = sari_sandbox.bare_errors = True
+    sari_sandbox.error_status = 500
+    with pytest.raises(TransientError) as caught:
+        sari_client.course_detail(9999999)
+    assert caught.value.message == "SARI had an internal error (HTTP 500)."
 
 
 def test_an_unknown_course_type(sari_client):

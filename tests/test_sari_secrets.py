@@ -12,7 +12,7 @@ from urllib.parse import quote, quote_plus
 import httpx
 import pytest
 
-from sync.errors import SyncError
+from sync.errors import ProtocolError, SyncError
 from sync.sandbox import make_loopback_server
 from sync.sources.sari import dataset
 from tests.fixtures_sari import SARI_DEMO_CREDENTIALS, SARI_PREFIX
@@ -129,3 +129,19 @@ def test_a_failing_run_logs_no_secret(all_logs, access_log, loopback, sari_sandb
         "transient"
     ]
     assert_no_secrets(sari_sandbox, all_logs.records, errors, access_log.readouterr().err)
+
+
+@pytest.mark.parametrize("token", ["Tok3nGeheim7\r\nX-Leak: 1", "T\u00f6k3nGeheim7"])
+def test_an_access_token_unfit_for_a_header_is_refused_without_quoting_it(
+    all_logs, loopback, sari_sandbox, token
+):
+    sari_sandbox.token_text = token  # httpx would refuse the header and quote it in its error
+    with pytest.raises(ProtocolError) as caught:
+        loopback().courses("VKU")
+    assert caught.value.message == (
+        "The address does not point to a SARI server "
+        "(its access token cannot be sent back in a header)."
+    )
+    assert sari_sandbox.requests == [("GET", "/oauth/v2/token")]  # never sent, never retried
+    for text in texts_of(all_logs.records, [caught.value]):
+        assert "nGeheim7" not in text

@@ -46,11 +46,13 @@ SERVER_NAME = "SARI"
 LOGIN_PATH = "/oauth/v2/token"
 API = "/api/courseregistration"
 COURSE_TYPES = ("VKU", "PGS")
+NO_SUCH_SECTION = "SECTION_NOT_FOUND"  # the driving school does not offer this course type
 DOCUMENTED_LIFETIME = 3600  # seconds, if a token answer lacks expires_in
 RENEW_MARGIN = 60.0  # seconds before the token's expiry
 PROBE_TEXT = "EduRPG-connection-test"
 NOT_SARI = "The address does not point to a SARI server ({})."
 OAUTH_CODE = re.compile(r"[a-z_]{1,40}\Z")
+BEARER_TOKEN = re.compile(r"[A-Za-z0-9._~+/-]+=*\Z")  # RFC 6750's b64token
 ALREADY_ENROLLED = {"PERSON_ALREADY_ADDED"}
 NOT_ENROLLED = {"COURSEMEMBER_NOT_FOUND", "PERSON_NOT_FOUND", "PERSON_NOT_REGISTERED"}
 
@@ -304,18 +306,22 @@ class SariClient(HttpClient):
         return response
 
     def transient_answer(self, response: Response) -> TransientError | None:
-        """SARI's INTERNAL_SERVER_ERROR status is retried like an HTTP 5xx, on any HTTP status."""
-        # the cheap byte test spares parsing every answer twice
-        if b"INTERNAL_SERVER_ERROR" in response.content and (
-            envelope_status(response) == "INTERNAL_SERVER_ERROR"
-        ):
+        """SARI's INTERNAL_SERVER_ERROR status is retried like an HTTP 5xx, on any HTTP status;
+        any other status code in an HTTP 5xx is a business error, left to `unwrap`."""
+        # the cheap byte test spares parsing every good answer twice
+        if response.status_code < 500 and b"INTERNAL_SERVER_ERROR" not in response.content:
+            return super().transient_answer(response)
+        code = envelope_status(response)
+        if code == "INTERNAL_SERVER_ERROR":
             return TransientError(
                 "SARI reported an internal error (INTERNAL_SERVER_ERROR).",
                 detail=f"{response.description}: HTTP {response.status_code}, "
                 "status INTERNAL_SERVER_ERROR",
                 step="http",
             )
-        return None
+        if code and code != "OK" and response.status_code >= 500:
+            return None  # e.g. COURSEMEMBER_NOT_FOUND sent with HTTP 500
+        return super().transient_answer(response)
 
     def _access_token(self) -> str:
         with self._token_lock:
@@ -359,11 +365,36 @@ def diagnose(client: SariClient) -> Diagnosis:
 def check_connection(client: SariClient) -> str:
     client.login()
     client.version(PROBE_TEXT)
-    counts = [len(client.courses(course_type)) for course_type in COURSE_TYPES]
+    listed = offered_courses(client)
+    counts = [f"{len(listed[t])} {t}" if t in listed else f"no {t}" for t in COURSE_TYPES]
+    offered = "" if len(listed) == len(COURSE_TYPES) else " (the others are not offered)"
     return (
-        "Logged in; SARI answered the version check and lists "
-        f"{counts[0]} VKU and {counts[1]} PGS course groups."
+        f"Logged in; SARI answered the version check and lists {' and '.join(counts)} "
+        f"course groups{offered}."
     )
+
+
+def offered_courses(
+    client: SariClient, before: Callable[[str], None] = lambda course_type: None
+) -> dict[str, list[CourseGroup]]:
+    """The course groups of each course type the driving school offers: SARI answers
+    SECTION_NOT_FOUND for a type it does not, which is no fault unless it offers neither."""
+    listed = {}
+    for course_type in COURSE_TYPES:
+        before(course_type)
+        try:
+            listed[course_type] = client.courses(course_type)
+        except UpstreamError as error:
+            if error.code != NO_SUCH_SECTION:
+                raise
+    if not listed:
+        raise UpstreamError(
+            "SARI knows neither VKU nor PGS courses for this driving school. "
+            "Ask KYBERNA whether the API user is assigned to the right school.",
+            code=NO_SUCH_SECTION,
+            step="permission",
+        )
+    return listed
 
 
 def elapsed_ms(started: float) -> int:
@@ -382,6 +413,9 @@ def read_token(response: Response, now: float) -> AccessToken:
     access = body.get("access_token")
     if not isinstance(access, str) or not access:
         raise ProtocolError(NOT_SARI.format("its login answer has no access token"))
+    if not BEARER_TOKEN.match(access):
+        # It cannot go into an Authorization header, and httpx's refusal would quote it.
+        raise ProtocolError(NOT_SARI.format("its access token cannot be sent back in a header"))
     lifetime = token_lifetime(body.get("expires_in"))
     margin = min(RENEW_MARGIN, lifetime / 2)  # short lifetimes still get some use
     return AccessToken(access, now + lifetime - margin)
@@ -408,6 +442,12 @@ def login_error(response: Response) -> SyncError:
     detail = f"{response.description}: HTTP {status}"
     if status == 404:
         return ProtocolError(NOT_SARI.format("it has no login at /oauth/v2/token"), detail=detail)
+    if status == 400:  # SARI's answer to rejected credentials, whatever its body says
+        return BadCredentials(
+            "SARI rejected the login (HTTP 400). Check the client ID, client secret, "
+            "API username and password.",
+            detail=detail,
+        )
     if body is None and "html" in response.headers.get("content-type", ""):
         return ProtocolError(NOT_SARI.format("its login answered with a web page"), detail=detail)
     return UpstreamError(

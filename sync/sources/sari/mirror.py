@@ -11,11 +11,10 @@ from django.utils import timezone
 from sync.errors import UpstreamError
 from sync.streams import Batch, Record, Report, Stream
 
-from .client import COURSE_TYPES, CourseGroup, Member
+from .client import CourseGroup, Member, offered_courses
 from .models import Course, CourseSession, Participant
 
 # Codes that mean "nothing of this here", not "something is broken".
-NO_SUCH_SECTION = "SECTION_NOT_FOUND"
 NO_SUCH_PART = "COURSE_NOT_FOUND"
 
 
@@ -37,23 +36,9 @@ STREAMS = (
 
 
 def read(client, connection, report: Report) -> dict[str, Batch]:
-    groups, types_listed = [], set()
-    for course_type in COURSE_TYPES:
-        report(f"{course_type} courses", len(groups))
-        try:
-            groups.extend(client.courses(course_type))
-        except UpstreamError as error:
-            if error.code != NO_SUCH_SECTION:
-                raise
-            continue  # the driving school does not offer this course type
-        types_listed.add(course_type)
-    if not types_listed:
-        raise UpstreamError(
-            "SARI knows neither VKU nor PGS courses for this driving school. "
-            "Ask KYBERNA whether the API user is assigned to the right school.",
-            code=NO_SUCH_SECTION,
-            step="permission",
-        )
+    listed = offered_courses(client, lambda course_type: report(f"{course_type} courses", 0))
+    groups = [group for course_groups in listed.values() for group in course_groups]
+    types_listed = set(listed)
     keys = CourseKeys(connection.tenant, groups)
     members, parts_read = read_members(client, groups, report)
     return {

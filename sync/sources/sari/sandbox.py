@@ -8,8 +8,9 @@ answers 401 `invalid_grant` with a `WWW-Authenticate` challenge. Every API answe
 
 Where public notes are silent the sandbox decides, and says so here; the switches on the
 instance cover the unknowns of the notes (section 3.7):
-- business errors come on HTTP 200 (`errors_as_http` sends 404/403/400 instead, `bare_errors`
-  drops the envelope from those); `result` on an error is `error_result` (null);
+- business errors come on HTTP 200 (`errors_as_http` sends 404/403/400 instead, or every one
+  with the HTTP status `error_status`, and `bare_errors` drops the envelope from those);
+  `result` on an error is `error_result` (null);
 - `confirmed` is null for a member not yet confirmed (`unconfirmed` changes it);
 - getCourses sends a list of groups (`single_group` sends the first group as an object, or
   null); an unknown course type, or one the school does not run, is SECTION_NOT_FOUND;
@@ -113,6 +114,7 @@ class SariSandbox(SandboxApp):
         # The unknowns of the notes, switchable (see the module docstring)
         self.errors_as_http = False  # business errors as 404/403/400 instead of HTTP 200
         self.bare_errors = False  # ... and then without the envelope
+        self.error_status: int | None = None  # ... or all of them with this HTTP status
         self.error_result: Any = None  # `result` of an error envelope
         self.unconfirmed: Any = None  # `confirmed` of a member not yet confirmed
         self.single_group = False  # courses: the first group as an object, not a list
@@ -122,6 +124,7 @@ class SariSandbox(SandboxApp):
         self.refresh_grant = True
         self.version_answer: str | None = None  # a server that does not echo the version text
         self.token_calls: int | None = None  # fault: an access token dies after this many calls
+        self.token_text: str | None = None  # fault: the access token handed out, not a random one
         self.statuses: list[str] = []  # one-shot: the next API calls answer these codes
         self.access_tokens: dict[str, AccessGrant] = {}
         self.refresh_tokens: dict[str, RefreshGrant] = {}
@@ -210,6 +213,7 @@ class SariSandbox(SandboxApp):
 
     def issue(self, username: str, client_id: str) -> Reply:
         access, refresh, now = secrets.token_hex(32), secrets.token_hex(32), self.clock()
+        access = self.token_text or access
         self.access_tokens[access] = AccessGrant(username, client_id, now + self.token_lifetime)
         self.refresh_tokens[refresh] = RefreshGrant(
             username, client_id, now + self.refresh_lifetime
@@ -256,7 +260,7 @@ class SariSandbox(SandboxApp):
     def refusal(self, code: str) -> Reply:
         if not self.errors_as_http:
             return json_reply(200, {"result": self.error_result, "status": code})
-        status = HTTP_STATUS_OF.get(code, 400)
+        status = self.error_status or HTTP_STATUS_OF.get(code, 400)
         if self.bare_errors:
             return json_reply(status, {"code": status, "message": code.replace("_", " ").title()})
         return json_reply(status, {"result": self.error_result, "status": code})
