@@ -9,7 +9,7 @@ import pytest
 
 from sync.errors import BadCredentials, PermissionDenied, ProtocolError
 from sync.sources.bakalari import dataset
-from sync.sources.bakalari.client import parse_time
+from sync.sources.bakalari.formats import parse_time
 from sync.sources.bakalari.sandbox import BakalariSandbox
 from tests.fixtures_bakalari import BAKALARI_PREFIX
 
@@ -242,6 +242,12 @@ def test_event_times_carry_their_prague_offset(bakalari_client):
 def test_the_no_date_placeholder_is_none():
     assert parse_time("0001-01-01T00:00:00+01:00") is None
     assert parse_time(None) is None
+
+
+def test_a_time_without_an_offset_is_prague_wall_clock():
+    winter, summer = parse_time("2026-01-15T08:00:00"), parse_time("2026-07-15T08:00:00")
+    assert winter.utcoffset() == timedelta(hours=1) and winter.hour == 8
+    assert summer.utcoffset() == timedelta(hours=2) and summer.hour == 8
 
 
 def test_an_unreadable_time_is_a_protocol_error():

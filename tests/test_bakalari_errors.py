@@ -165,3 +165,17 @@ def test_openiddict_error_codes_reach_the_detail(bakalari_client_for, bakalari_s
     bakalari_sandbox.error_uris = True
     error = raised(BadCredentials, bakalari_client_for(password="špatně").user)
     assert error.detail.endswith("https://documentation.openiddict.com/errors/ID2024")
+
+
+def test_an_unreadable_change_date_fails_the_fetch_naming_the_value(bakalari_client_for):
+    event = {"Id": "TBVQN", "Times": [], "DateChanged": "včera"}
+    server = fixed_server(
+        {
+            "/api/login": (200, TOKENS),
+            "/api/3/user": (200, {**TEACHER, "EnabledModules": [EVENTS_MODULE]}),
+            "/api/3/events": (200, {"Events": [event]}),
+        }
+    )
+    client = bakalari_client_for(transport=httpx.WSGITransport(app=server))
+    error = raised(ProtocolError, client.events)
+    assert error.message == "Bakaláři sent a time that cannot be read: 'včera'."

@@ -30,7 +30,7 @@ from sync.errors import (
 )
 from sync.http import HttpClient, Response
 
-from .dataset import PRAGUE
+from .formats import parse_time
 
 log = logging.getLogger(__name__)
 
@@ -393,20 +393,6 @@ def elapsed_ms(started: float) -> int:
     return round((time.monotonic() - started) * 1000)
 
 
-def parse_time(value: str | None) -> datetime | None:
-    """A Bakaláři time ("2020-01-28T00:00:00+01:00") as an aware datetime.
-
-    None for a missing value or the "0001-01-01" placeholder old servers send for "no date".
-    """
-    if not value or value.startswith("0001-01-01"):
-        return None
-    try:
-        moment = datetime.fromisoformat(value)
-    except (TypeError, ValueError):
-        raise ProtocolError(f"Bakaláři sent a time that cannot be read: {value!r}.") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=PRAGUE)
-
-
 def timestamp(value: str) -> float:
     return datetime.fromisoformat(value).timestamp()
 
@@ -559,6 +545,7 @@ def check_event_times(events: list[dict]) -> None:
         for moment in times:
             parse_time(moment.get("StartTime"))
             parse_time(moment.get("EndTime"))
+        parse_time(event.get("DateChanged"))
 
 
 def shape_error(what: str, expected: str) -> ProtocolError:

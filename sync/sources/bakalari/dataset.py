@@ -9,9 +9,9 @@ events whose times cross a daylight-saving change.
 import random
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
-PRAGUE = ZoneInfo("Europe/Prague")
+from .formats import PRAGUE
+
 SCHOOL_ID = "7281"
 SCHOOL_NAME = "Gymnázium Jana Keplera, Praha 6"
 YEAR_START = date(2025, 9, 1)

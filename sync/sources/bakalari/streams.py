@@ -1,22 +1,14 @@
 """Bakaláři payloads -> plain records. Pure functions: no database, no HTTP."""
 
-from datetime import datetime
-
 from sync.streams import Record
+
+from .formats import parse_time
 
 ENROLMENT_KEY_SEPARATOR = "|"
 
 
 def text(value) -> str:
     return (value or "").strip() if isinstance(value, str) else ""
-
-
-def moment(value) -> datetime | None:
-    if isinstance(value, datetime):
-        return value
-    if not value or value.startswith("0001-01-01"):
-        return None  # Bakaláři's "no date"
-    return datetime.fromisoformat(value)
 
 
 def named_records(items: list[dict]) -> list[Record]:
@@ -106,10 +98,10 @@ def event_records(payload: dict) -> list[Record]:
             "title": text(event.get("Title"))[:300],
             "description": text(event.get("Description")),
             "event_type": text(event_type.get("Name")),
-            "starts_at": moment(times[0].get("StartTime")),
-            "ends_at": moment(times[-1].get("EndTime")),
+            "starts_at": parse_time(times[0].get("StartTime")),
+            "ends_at": parse_time(times[-1].get("EndTime")),
             "whole_day": bool(times[0].get("WholeDay")),
-            "changed_at": moment(event.get("DateChanged")),
+            "changed_at": parse_time(event.get("DateChanged")),
         }
         records.append(Record(event["Id"], values))
     return records
