@@ -5,6 +5,9 @@ import os
 import sys
 
 
+CONFIGURATION_ERROR = 2  # as for a usage error: a sync failing exits 1, schedulers tell them apart
+
+
 def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "edurpg.settings")
     from django.conf import settings
@@ -13,8 +16,12 @@ def main() -> None:
 
     try:
         settings.INSTALLED_APPS  # noqa: B018 - load settings now so a bad configuration is one line
+        from tenants.crypto import key_ring
+
+        key_ring()  # a malformed key would otherwise surface as a system check error, exit 1
     except ImproperlyConfigured as exc:
-        sys.exit(f"configuration error: {exc}")
+        print(f"configuration error: {exc}", file=sys.stderr)
+        sys.exit(CONFIGURATION_ERROR)
     execute_from_command_line(sys.argv)
 
 

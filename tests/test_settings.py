@@ -32,7 +32,7 @@ def production_env(**overrides):
 @pytest.mark.parametrize("variable", ["SECRET_KEY", "FIELD_ENCRYPTION_KEYS"])
 def test_production_refuses_to_start_without(variable):
     result = manage("check", **production_env(**{variable: ""}))
-    assert result.returncode != 0
+    assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [
         f"configuration error: {variable} is not set (see .env.example)"
     ]
@@ -40,8 +40,22 @@ def test_production_refuses_to_start_without(variable):
 
 def test_a_malformed_encryption_key_fails_the_check():
     result = manage("check", **production_env(FIELD_ENCRYPTION_KEYS="not-a-key"))
-    assert result.returncode != 0
+    assert result.returncode == 2
     assert "not a Fernet key" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "variable, value, sentence",
+    [
+        ("SYNC_EXECUTOR", "cron", "SYNC_EXECUTOR must be 'process', 'thread' or 'celery'"),
+        ("FIELD_ENCRYPTION_KEYS", "not-a-key", "holds a value that is not a Fernet key"),
+        ("LOG_FORMAT", "xml", "LOG_FORMAT must be 'text' or 'json'"),
+    ],
+)
+def test_sync_sources_exits_2_on_a_configuration_error(variable, value, sentence):
+    result = manage("sync_sources", **production_env(**{variable: value}))
+    assert result.returncode == 2  # not 1, which means a sync failed
+    assert result.stderr.startswith("configuration error: ") and sentence in result.stderr
 
 
 # HSTS for subdomains and preloading depend on the operator's domain; the README explains both.
