@@ -58,12 +58,16 @@ def test_crontab_add_show_remove_round_trip():
             check=True,
         ).stdout
 
+    def crontab_lines() -> str:
+        return subprocess.run(["crontab", "-l"], capture_output=True, text=True).stdout
+
+    # This checkout may be a deployed one whose own line is installed: put back what was there.
+    saved = crontab_lines()
     try:
         manage("add")
-        installed = subprocess.run(["crontab", "-l"], capture_output=True, text=True).stdout
-        assert generated_lines()[0] in installed
+        assert generated_lines()[0] in crontab_lines()
         assert "sync.cron.scheduled_sync" in manage("show")
-    finally:
         manage("remove")
-    remaining = subprocess.run(["crontab", "-l"], capture_output=True, text=True).stdout
-    assert settings.CRONTAB_COMMENT not in remaining
+        assert settings.CRONTAB_COMMENT not in crontab_lines()
+    finally:
+        subprocess.run(["crontab", "-"], input=saved, text=True, check=True)
