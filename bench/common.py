@@ -25,7 +25,7 @@ def database_url() -> str:
     return os.environ.get("BENCH_DATABASE_URL", DEFAULT_DATABASE)
 
 
-def setup_django() -> None:
+def setup_django(migrate: bool = True) -> None:
     """Django on the benchmark database, migrated; the checkout's .env supplies the keys."""
     sys.path.insert(0, str(ROOT))
     os.chdir(ROOT)
@@ -38,6 +38,8 @@ def setup_django() -> None:
     import django
 
     django.setup()
+    if not migrate:
+        return
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)

@@ -21,7 +21,7 @@ def peak_mb() -> float:
 
 
 def child(connection_id: int) -> None:
-    common.setup_django()
+    common.setup_django(migrate=False)  # the parent migrated; loading migrations costs 60 MB
     from sync.engine import sync_connection
     from tenants.models import Connection
 
