@@ -13,6 +13,7 @@ from pathlib import Path
 from django.conf import settings
 from django.db import connection as db
 
+from .errors import ConfigError
 from .models import SyncRun
 
 
@@ -40,16 +41,29 @@ def start_in_background(runs: list[SyncRun]) -> None:
 
 def start_process(run_ids: list[str]) -> None:
     manage = Path(settings.BASE_DIR) / "manage.py"
-    log = open(settings.SYNC_CRON_LOG, "ab")  # noqa: SIM115 - handed to the child
-    subprocess.Popen(
-        [sys.executable, str(manage), "execute_runs", *run_ids],
-        stdin=subprocess.DEVNULL,
-        stdout=log,
-        stderr=log,
-        start_new_session=True,  # survives the web worker that started it
-        cwd=settings.BASE_DIR,
-    )
-    log.close()
+    log_path = Path(settings.SYNC_CRON_LOG)
+    try:
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        with log_path.open("ab") as log:  # the child holds its own copy of the descriptor
+            subprocess.Popen(
+                [sys.executable, str(manage), "execute_runs", *run_ids],
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=log,
+                start_new_session=True,  # survives the web worker that started it
+                cwd=settings.BASE_DIR,
+            )
+    except OSError as error:
+        # Left queued, the runs would block their connections as "already syncing".
+        fail_unstarted(run_ids, f"{error.strerror or error} ({error.filename or sys.executable})")
+
+
+def fail_unstarted(run_ids: list[str], reason: str) -> None:
+    from .engine import fail
+
+    error = ConfigError(f"The sync could not be started in the background: {reason}.")
+    for run in SyncRun.objects.filter(pk__in=run_ids, status=SyncRun.Status.QUEUED):
+        fail(run, error)
 
 
 def execute_in_thread(run_ids: list[str]) -> None:
