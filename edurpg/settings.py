@@ -137,6 +137,7 @@ if SYNC_EXECUTOR not in ("process", "thread", "celery"):
 SYNC_LEASE_SECONDS = env.int("SYNC_LEASE_SECONDS", default=300)
 SYNC_HTTP_LIMITS = {
     "timeout": env.float("SYNC_HTTP_TIMEOUT", default=15.0),
+    "deadline": env.float("SYNC_HTTP_DEADLINE", default=120.0),
     "max_in_flight": env.int("SYNC_HTTP_MAX_IN_FLIGHT", default=4),
     "max_response_bytes": env.int("SYNC_HTTP_MAX_RESPONSE_MB", default=50) * 1024 * 1024,
 }

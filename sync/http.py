@@ -63,6 +63,9 @@ class RetryPolicy:
 @dataclass(frozen=True)
 class Limits:
     timeout: float = 15.0
+    # The timeout bounds each read only; a server trickling bytes slower than that would hold
+    # the request, and the run's lease, forever. This bounds the whole attempt.
+    deadline: float = 120.0
     max_in_flight: int = 4
     max_response_bytes: int = 50 * 1024 * 1024
 
@@ -193,13 +196,9 @@ class HttpClient:
             started = time.monotonic()
             try:
                 with self._client.stream(method, self.base_url + path, **kwargs) as response:
-                    content = self._read_capped(response, description)
+                    content = self._read_capped(response, description, started)
             except httpx.TimeoutException:
-                raise TransientError(
-                    f"{self.server_name} did not answer within {self.limits.timeout:g} seconds.",
-                    detail=description,
-                    step="timeout",
-                ) from None
+                raise timed_out(self.server_name, self.limits.timeout, description) from None
             except httpx.TransportError as exc:
                 raise connection_failure(self.server_name, self.host, exc, description) from None
             finally:
@@ -221,13 +220,16 @@ class HttpClient:
             return overload(self.server_name, response)
         return None
 
-    def _read_capped(self, response: httpx.Response, description: str) -> bytes:
+    def _read_capped(self, response: httpx.Response, description: str, started: float) -> bytes:
         cap = self.limits.max_response_bytes
         declared = response.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > cap:
             raise too_big(self.server_name, cap, description)
+        deadline = started + self.limits.deadline
         chunks, size = [], 0
         for chunk in response.iter_bytes():
+            if time.monotonic() > deadline:
+                raise timed_out(self.server_name, self.limits.deadline, description)
             size += len(chunk)
             if size > cap:
                 raise too_big(self.server_name, cap, description)
@@ -249,6 +251,14 @@ class HttpClient:
                     step="resolve",
                 )
         self._check_host = False
+
+
+def timed_out(server_name: str, seconds: float, description: str) -> TransientError:
+    return TransientError(
+        f"{server_name} did not answer within {seconds:g} seconds.",
+        detail=description,
+        step="timeout",
+    )
 
 
 def too_big(server_name: str, cap: int, description: str) -> ProtocolError:

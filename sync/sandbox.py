@@ -9,7 +9,7 @@ import random
 import re
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from socketserver import ThreadingMixIn
@@ -37,6 +37,7 @@ class Reply:
     body: bytes = b""
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0  # seconds to wait before answering (latency and hangs)
+    pause: float = 0.0  # seconds between the body's pieces (a server that trickles)
 
 
 def json_reply(status: int, payload, headers: dict[str, str] | None = None) -> Reply:
@@ -47,11 +48,16 @@ def json_reply(status: int, payload, headers: dict[str, str] | None = None) -> R
 
 @dataclass
 class Fault:
-    # "none", "error", "throttle", "hang", "malformed", "huge", "invalid_utf8", "deep"
+    # "none", "error", "throttle", "hang", "malformed", "huge", "invalid_utf8", "deep", and
+    # "drip": the body in DRIP_PIECES pieces, `seconds` apart, so that each read is quick and
+    # the whole answer slow.
     kind: str
     status: int = 503
     retry_after: int = 1
     seconds: float = 0.0
+
+
+DRIP_PIECES = 10
 
 
 @dataclass
@@ -93,6 +99,8 @@ def faulty_reply(fault: Fault, reply: Reply) -> Reply:
         return Reply(429, b"Too Many Requests", {"Retry-After": str(fault.retry_after)})
     if fault.kind == "hang":
         return Reply(reply.status, reply.body, reply.headers, delay=fault.seconds)
+    if fault.kind == "drip":
+        return Reply(reply.status, reply.body, reply.headers, pause=fault.seconds)
     if fault.kind == "malformed":
         return Reply(reply.status, reply.body[: max(1, len(reply.body) // 2)], reply.headers)
     if fault.kind == "huge":
@@ -143,6 +151,8 @@ class SandboxApp:
         status = f"{reply.status} {HTTPStatus(reply.status).phrase}"
         headers = [*reply.headers.items(), ("Content-Length", str(len(reply.body)))]
         start_response(status, headers)
+        if reply.pause:
+            return dripped(reply.body, reply.pause)
         return [reply.body]
 
     def dispatch(self, request: Request) -> Reply:
@@ -162,6 +172,16 @@ class SandboxApp:
 
     def not_found(self, request: Request) -> Reply:
         return json_reply(404, {"Message": "Not found."})
+
+
+def dripped(body: bytes, pause: float) -> Iterator[bytes]:
+    """The body in DRIP_PIECES pieces with `pause` seconds between them; servers send each
+    piece as it is yielded."""
+    size = max(1, -(-len(body) // DRIP_PIECES))
+    for start in range(0, len(body), size):
+        if start:
+            time.sleep(pause)
+        yield body[start : start + size]
 
 
 def read_request(environ, prefix: str) -> Request:

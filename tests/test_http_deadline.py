@@ -1,0 +1,78 @@
+"""The overall deadline per request attempt, against a sandbox that trickles its answers.
+
+Over real loopback HTTP, so that the pauses between pieces are the server's, as in production.
+Each pause stays under the read timeout; only the deadline can stop the answer.
+"""
+
+import time
+
+import pytest
+
+from sync.errors import TransientError
+from sync.http import Limits, RetryPolicy
+from sync.sandbox import LoopbackServer
+from tests.fixtures_bakalari import BAKALARI_PREFIX
+
+DEADLINE = 0.5
+PAUSE = 0.1  # ten pieces: 0.9 s per answer, past the deadline; each read well within 1 s
+
+
+@pytest.fixture
+def loopback(settings, bakalari_client_for, bakalari_sandbox):
+    """Logged-in clients over 127.0.0.1, whose limits come from the settings unless given."""
+    settings.SYNC_HTTP_LIMITS = {"timeout": 1.0, "deadline": DEADLINE}
+    with LoopbackServer(bakalari_sandbox) as server:
+
+        def make(**options):
+            options.update(base_url=server.url + BAKALARI_PREFIX, transport=None)
+            client = bakalari_client_for(allow_insecure=True, **options)
+            client.login()
+            return client
+
+        yield make
+
+
+def test_a_dripping_answer_is_cut_off_at_the_deadline(loopback, bakalari_sandbox):
+    client = loopback(retry=RetryPolicy(attempts=1))
+    bakalari_sandbox.faults.inject("drip", seconds=PAUSE)
+    started = time.monotonic()
+    with pytest.raises(TransientError) as caught:
+        client.user()
+    assert DEADLINE <= time.monotonic() - started < 0.85
+    assert caught.value.step == "timeout"
+    assert caught.value.message == "Bakaláři did not answer within 0.5 seconds."
+    assert caught.value.retryable
+
+
+def test_a_single_dripping_answer_is_retried_to_success(loopback, bakalari_sandbox):
+    client = loopback()
+    bakalari_sandbox.faults.inject("drip", seconds=PAUSE)
+    assert client.user()["UserType"] == "teacher"
+    assert client.requests_made == 3  # login, the cut-off answer, the retry
+
+
+def test_an_answer_dripping_on_every_attempt_gives_up_after_the_attempts(
+    loopback, bakalari_sandbox
+):
+    client = loopback(retry=RetryPolicy(attempts=2, first_wait=0.01, max_wait=0.05))
+    bakalari_sandbox.faults.inject("drip", count=2, seconds=PAUSE)
+    with pytest.raises(TransientError, match="did not answer within 0.5 seconds"):
+        client.user()
+    assert client.requests_made == 1 + 2
+
+
+def test_an_answer_slower_than_the_read_timeout_but_within_the_deadline_succeeds(
+    loopback, bakalari_sandbox
+):
+    client = loopback(limits=Limits(timeout=0.2, deadline=2.0), retry=RetryPolicy(attempts=1))
+    bakalari_sandbox.faults.inject("drip", seconds=0.05)
+    started = time.monotonic()
+    assert client.user()["UserType"] == "teacher"
+    assert time.monotonic() - started > 0.2  # longer than any single read may wait
+
+
+def test_a_dripped_answer_arrives_whole_in_process(bakalari_client, bakalari_sandbox):
+    bakalari_client.login()
+    bakalari_sandbox.faults.inject("drip", seconds=0.001)
+    assert bakalari_client.user()["UserType"] == "teacher"
+    assert bakalari_client.requests_made == 2
