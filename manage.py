@@ -4,7 +4,6 @@
 import os
 import sys
 
-
 CONFIGURATION_ERROR = 2  # as for a usage error: a sync failing exits 1, schedulers tell them apart
 
 

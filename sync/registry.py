@@ -48,7 +48,25 @@ class Source:
         raise NotImplementedError
 
     def test_connection(self, connection, *, transport=None):
-        """A `sync.diagnosis.Diagnosis` of reaching and logging in to the server."""
+        """A `sync.diagnosis.Diagnosis` of reaching and logging in to the server.
+
+        Every request is tried once: an operator is waiting, and a retry would turn a
+        server that hangs into a minute of silence and hide the fault being looked for.
+        """
+        from .diagnosis import Diagnosis
+        from .errors import ConfigError
+        from .http import RetryPolicy
+
+        try:
+            client = self.client(connection, transport=transport)
+        except ConfigError as error:
+            return Diagnosis.failure(error, 0)
+        client.retry = RetryPolicy(attempts=1)
+        with client:
+            return self.diagnose(client)
+
+    def diagnose(self, client):
+        """Walk `client` through the steps of a connection test; a Diagnosis."""
         raise NotImplementedError
 
     def streams(self) -> tuple:

@@ -120,6 +120,16 @@ def test_a_failing_server_fails_at_the_http_answer(diagnose, bakalari_connection
     assert result.message == "Bakaláři had an internal error (HTTP 503)."
 
 
+def test_the_test_tries_each_request_once_and_reports_what_happened(
+    diagnose, bakalari_connection, bakalari_sandbox, settings
+):
+    settings.SYNC_HTTP_RETRY = {"attempts": 4, "first_wait": 0.01, "max_wait": 0.01}
+    bakalari_sandbox.faults.inject("error", count=1)  # a sync would retry this and succeed
+    result = diagnose(bakalari_connection)
+    assert result.step == "http" and result.message.endswith("(HTTP 503).")
+    assert len(bakalari_sandbox.requests) == 1
+
+
 def test_a_refusing_server_fails_at_the_http_answer(diagnose, bakalari_connection):
     def forbidden(environ, start_response):
         start_response("403 Forbidden", [("Content-Type", "text/html")])

@@ -77,13 +77,8 @@ class BakalariSource(Source):
             transport=transport,
         )
 
-    def test_connection(self, connection, *, transport=None) -> Diagnosis:
-        try:
-            client = self.client(connection, transport=transport)
-        except ConfigError as error:
-            return Diagnosis.failure(error, 0)
-        with client:
-            return diagnose(client)
+    def diagnose(self, client) -> Diagnosis:
+        return diagnose(client)
 
     def streams(self) -> tuple:
         return mirror.STREAMS

@@ -94,13 +94,8 @@ class SariSource(Source):
         values = {name: secrets[name] for name in SECRET_LABELS}
         return SariClient(connection.base_url, **values, transport=transport)
 
-    def test_connection(self, connection, *, transport=None) -> Diagnosis:
-        try:
-            client = self.client(connection, transport=transport)
-        except ConfigError as error:
-            return Diagnosis.failure(error, 0)
-        with client:
-            return diagnose(client)
+    def diagnose(self, client) -> Diagnosis:
+        return diagnose(client)
 
     def streams(self) -> tuple:
         return mirror.STREAMS
