@@ -4,6 +4,7 @@ Values come from the process environment, then from `.env` beside manage.py (cro
 with a bare environment, so the file is found relative to this project, never the cwd).
 """
 
+import shlex
 from pathlib import Path
 
 import environ
@@ -148,7 +149,9 @@ SYNC_HTTP_RETRY = {
 
 # django-crontab: the scheduled job is a thin shell over the same engine the admin uses.
 SYNC_CRON_LOG = env.str("SYNC_CRON_LOG", default=str(BASE_DIR / "var" / "cron.log"))
-CRONJOBS = [(SYNC_SCHEDULE, "sync.cron.scheduled_sync", f">> {SYNC_CRON_LOG} 2>&1")]
+# The cron line appends to it before Python starts: a missing folder would stop every tick.
+Path(SYNC_CRON_LOG).parent.mkdir(parents=True, exist_ok=True)
+CRONJOBS = [(SYNC_SCHEDULE, "sync.cron.scheduled_sync", f">> {shlex.quote(SYNC_CRON_LOG)} 2>&1")]
 CRONTAB_DJANGO_SETTINGS_MODULE = "edurpg.settings"
 CRONTAB_DJANGO_MANAGE_PATH = str(BASE_DIR / "manage.py")
 CRONTAB_LOCK_JOBS = True  # same-host overlap; the database lease covers other machines

@@ -1,3 +1,4 @@
+import os
 import shutil
 import sqlite3
 import subprocess
@@ -71,3 +72,23 @@ def test_crontab_add_show_remove_round_trip():
         assert settings.CRONTAB_COMMENT not in crontab_lines()
     finally:
         subprocess.run(["crontab", "-"], input=saved, text=True, check=True)
+
+
+def test_a_log_folder_is_made_and_a_path_with_spaces_is_quoted(tmp_path):
+    log = tmp_path / "cron logs" / "sync.log"
+    shown = subprocess.run(
+        [
+            sys.executable,
+            "manage.py",
+            "shell",
+            "-c",
+            "from django.conf import settings; print(settings.CRONJOBS[0][2])",
+        ],
+        cwd=ROOT,
+        env={**os.environ, "SYNC_CRON_LOG": str(log)},
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert log.parent.is_dir()  # cron's ">>" cannot create it, and the job would never start
+    assert shown.strip().splitlines()[-1] == f">> '{log}' 2>&1"

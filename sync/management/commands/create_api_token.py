@@ -12,7 +12,10 @@ class Command(BaseCommand):
 
     def handle(self, **options):
         if ApiToken.objects.filter(name=options["name"]).exists():
-            raise CommandError(f"a token named {options['name']!r} exists; revoke it in the admin")
+            raise CommandError(
+                f"a token named {options['name']!r} exists; choose another name, or delete "
+                "that token in the admin (a revoked token keeps its name)"
+            )
         _, token = create_token(options["name"])
         self.stdout.write(token)
         self.stderr.write("Store it now: it cannot be shown again.")
