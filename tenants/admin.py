@@ -1,6 +1,6 @@
 from functools import cache
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from import_export.admin import ImportExportMixin
@@ -13,7 +13,13 @@ from sync.resources import FORMATS, ConnectionResource, TenantResource
 from sync.schedule import expected_interval
 from sync.scoping import TenantFilter, TenantScopedAdmin
 
-from .forms import clear_name, connection_form, field_name, source_connection_form
+from .forms import (
+    ConnectionFormBase,
+    clear_name,
+    connection_form,
+    field_name,
+    source_connection_form,
+)
 from .models import Connection, Tenant
 
 LAST_SYNC = ["last_sync_status", "last_sync_at", "last_success_at", "last_error"]
@@ -50,6 +56,23 @@ class ImportExportAsUser(ImportExportMixin):
 
     def get_export_resource_kwargs(self, request, **kwargs):
         return {"user": request.user}
+
+    def import_action(self, request, **kwargs):
+        response = super().import_action(request, **kwargs)
+        result = (getattr(response, "context_data", None) or {}).get("result")
+        if result is not None and "confirm_form" in response.context_data:
+            self.say_import_notes(request, result)  # in the preview, before anything is written
+        return response
+
+    def add_success_message(self, result, request) -> None:
+        super().add_success_message(result, request)
+        self.say_import_notes(request, result)
+
+    def say_import_notes(self, request, result) -> None:
+        """Warn of what the resource did to a row beyond the file's values."""
+        for row in result.valid_rows():
+            for note in getattr(row, "notes", ()):
+                messages.warning(request, f"{row.object_repr} {note}")
 
 
 class SourceConnectionInline(admin.StackedInline):
@@ -124,6 +147,16 @@ class TenantAdmin(TenantScopedAdmin, ConsoleAdmin, ImportExportAsUser, admin.Mod
     def has_import_permission(self, request) -> bool:
         return request.user.is_superuser
 
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if request.method == "POST":
+            # The page was refused, perhaps for the tenant's own fields: a connection form that
+            # was fine still comes back with its typed secrets blank, so it says so too.
+            for inline in context["inline_admin_formsets"]:
+                for form in inline.formset.forms:
+                    if isinstance(form, ConnectionFormBase):
+                        form.note_typed_secrets_not_kept()
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
     def connections_of(self, tenant):
         return tenant.connections.select_related("tenant")
 
@@ -168,6 +201,7 @@ class ConnectionAdmin(TenantScopedAdmin, ConsoleAdmin, ImportExportAsUser, admin
     readonly_fields = ["secrets_changed_at", *LAST_SYNC, *LAST_TEST]
     actions = ["test_selected", "sync_selected"]
     resource_classes = [ConnectionResource]
+    import_template_name = "admin/tenants/connection/import.html"
 
     def get_changelist(self, request, **kwargs):
         return HealthChangeList

@@ -1,5 +1,6 @@
 """The connection form: settings per source, with write-only secrets."""
 
+from collections.abc import Mapping
 from functools import cache
 
 from django import forms
@@ -14,6 +15,27 @@ from .models import Connection
 
 KEEP_HINT = "Stored. Leave blank to keep it; type a new value to replace it."
 UNSET_HINT = "Not set."
+REQUIRED_WHILE_ENABLED = "Required while the connection is enabled: enter it, or untick Enabled."
+NOT_KEPT = "Not kept, for safety: a typed secret is never sent back to the page. Type it again."
+
+
+def missing_secrets(source: Source, secrets: Mapping[str, str]) -> list[SettingField]:
+    """The secrets an enabled connection of `source` needs that `secrets` lacks."""
+    return [s for s in source.secret_fields if s.required and not secrets.get(s.name)]
+
+
+def secret_noun(setting: SettingField) -> str:
+    """The setting's label inside a sentence: "Password" as "password", "API username" kept."""
+    first, _, rest = setting.label.partition(" ")
+    return " ".join(filter(None, [first if first.isupper() else first.lower(), rest]))
+
+
+def retype_message(setting: SettingField) -> str:
+    noun = secret_noun(setting)
+    return (
+        f"The address changed: type the {noun} again. "
+        f"A stored {noun} is never sent to a new address."
+    )
 
 
 def field_name(source: Source, setting: SettingField) -> str:
@@ -86,7 +108,13 @@ class ConnectionFormBase(forms.ModelForm):
             self.clean_secrets(source)
         return cleaned
 
+    def full_clean(self):
+        super().full_clean()
+        if self._errors:
+            self.note_typed_secrets_not_kept()
+
     def clean_location(self, source: Source) -> None:
+        self.location = None
         values = {f.name: self.cleaned_data.get(field_name(source, f)) or "" for f in source.fields}
         for setting in source.option_fields:
             if setting.required and not values[setting.name].strip():
@@ -98,9 +126,20 @@ class ConnectionFormBase(forms.ModelForm):
                 target = next((f for f in source.fields if f.name == name), None)
                 self.add_error(field_name(source, target) if target else None, messages)
 
+    def address_moved(self) -> bool:
+        """Whether the form points a stored connection at another server than it does now."""
+        return bool(
+            self.instance.pk
+            and self.location is not None
+            and self.location.base_url != self.instance.base_url
+        )
+
     def clean_secrets(self, source: Source) -> None:
-        current = dict(self.instance.secrets) if self.instance.source == source.slug else {}
-        enabled = self.cleaned_data.get("enabled")
+        stored = dict(self.instance.secrets) if self.instance.source == source.slug else {}
+        # The stored secrets were given for the stored address; whoever moves the connection
+        # must know them, or they would be sent to a server of the mover's choosing.
+        must_retype = stored if self.address_moved() else {}
+        current = dict(stored)
         for setting in source.secret_fields:
             name = field_name(source, setting)
             typed = self.cleaned_data.get(name) or ""
@@ -110,13 +149,29 @@ class ConnectionFormBase(forms.ModelForm):
                 current.pop(setting.name, None)
             elif typed:
                 current[setting.name] = typed
-            if setting.required and enabled and not current.get(setting.name):
-                self.add_error(
-                    name, "Required while the connection is enabled: enter it, or untick Enabled."
-                )
+            elif must_retype.get(setting.name):
+                self.add_error(name, retype_message(setting))
+        if self.cleaned_data.get("enabled"):
+            for setting in missing_secrets(source, current):
+                self.add_error(field_name(source, setting), REQUIRED_WHILE_ENABLED)
         self.new_secrets = current
 
+    def typed_secret_names(self) -> list[str]:
+        names = [
+            field_name(source, setting)
+            for source in self.offered_sources()
+            for setting in source.secret_fields
+        ]
+        return [name for name in names if name in self.fields and self[name].data]
+
+    def note_typed_secrets_not_kept(self) -> None:
+        """Say why a typed secret comes back blank: the page never shows one again."""
+        for name in self.typed_secret_names():
+            if NOT_KEPT not in self.errors.get(name, []):
+                self.add_error(name, NOT_KEPT)
+
     def save(self, commit=True):
+        moved = self.address_moved()
         connection = super().save(commit=False)
         connection.base_url = self.location.base_url
         connection.options = dict(self.location.options)
@@ -124,6 +179,8 @@ class ConnectionFormBase(forms.ModelForm):
             connection.secrets = self.new_secrets
             connection.secrets_changed_at = timezone.now()
             connection.session = {}  # tokens belonged to the old credentials
+        if moved:
+            connection.session = {}  # the old server's tokens are no business of the new one
         if commit:
             connection.save()
         return connection

@@ -82,3 +82,54 @@ def test_a_typed_secret_is_not_echoed_by_save_and_test(admin_client, connected):
     text = response.content.decode()
     assert "failed at the step “Login”" in text
     assert_no_secret_in(text, [TYPED])
+
+
+def as_posted(form) -> dict:
+    """What a browser posts of `form` as the page rendered it: secrets blank, boxes as ticked."""
+    data = {}
+    for name, field in form.fields.items():
+        value = form.get_initial_for_field(field, name)
+        if value is True:
+            data[form.add_prefix(name)] = "on"
+        elif value not in (None, False, ""):
+            data[form.add_prefix(name)] = getattr(value, "pk", value)
+    return data
+
+
+def tenant_page_posted(page) -> tuple[dict, object]:
+    """The tenant page's data as posted, and its Bakaláři connection form."""
+    data = as_posted(page.context["adminform"].form)
+    for inline in page.context["inline_admin_formsets"]:
+        data.update(as_posted(inline.formset.management_form))
+        for form in inline.formset.forms:
+            data.update(as_posted(form))
+    return data, page.context["inline_admin_formsets"][0].formset.forms[0]
+
+
+def test_moving_a_connection_on_its_tenant_page_needs_its_password_again(admin_client, connected):
+    bakalari = connected[0]
+    url = reverse("admin:tenants_tenant_change", args=[bakalari.tenant_id])
+    data, form = tenant_page_posted(admin_client.get(url))
+    data[form.add_prefix("bakalari__base_url")] = "https://evil.example"
+
+    response = admin_client.post(url, data)
+
+    assert response.status_code == 200
+    text = html.unescape(response.content.decode())
+    assert "The address changed: type the password again." in text
+    bakalari.refresh_from_db()
+    assert bakalari.base_url != "https://evil.example"
+
+
+def test_a_refused_tenant_page_asks_for_the_typed_secret_again(admin_client, connected):
+    bakalari = connected[0]
+    url = reverse("admin:tenants_tenant_change", args=[bakalari.tenant_id])
+    data, form = tenant_page_posted(admin_client.get(url))
+    data.update({"name": "", form.add_prefix("bakalari__password"): TYPED})
+
+    response = admin_client.post(url, data)
+
+    assert response.status_code == 200
+    form = response.context["inline_admin_formsets"][0].formset.forms[0]
+    assert "Not kept, for safety" in form.errors["bakalari__password"][0]
+    assert_no_secret_in(response.content.decode(), [TYPED])

@@ -134,3 +134,79 @@ def test_a_half_filled_sari_form_names_each_missing_secret(admin_client, tenant)
     for name in ("client_id", "client_secret", "username", "password"):
         assert f"sari__{name}" in errors
     assert not Connection.objects.exists()
+
+
+def test_a_changed_address_needs_the_stored_password_typed_again(admin_client, connection):
+    response = post_bakalari(admin_client, connection, bakalari__base_url="https://evil.example")
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors
+    assert errors["bakalari__password"] == [
+        "The address changed: type the password again. "
+        "A stored password is never sent to a new address."
+    ]
+    connection.refresh_from_db()
+    assert connection.base_url == "https://skola.example.cz"
+
+
+def test_a_changed_address_with_the_password_typed_again_drops_the_old_servers_tokens(
+    admin_client, connection
+):
+    connection.session = {"refresh_token": "old"}
+    connection.save()
+    response = post_bakalari(
+        admin_client,
+        connection,
+        bakalari__base_url="https://nova.example.cz/login",
+        bakalari__password=SECRET,
+    )
+    assert response.status_code == 302
+    connection.refresh_from_db()
+    assert connection.base_url == "https://nova.example.cz"
+    assert connection.secrets == {"password": SECRET}
+    assert connection.session == {}
+
+
+def test_a_changed_address_may_clear_the_stored_password_instead(admin_client, connection):
+    response = post_bakalari(
+        admin_client,
+        connection,
+        enabled=None,
+        bakalari__base_url="https://nova.example.cz",
+        bakalari__clear_password="on",
+    )
+    assert response.status_code == 302
+    connection.refresh_from_db()
+    assert (connection.base_url, connection.secrets) == ("https://nova.example.cz", {})
+
+
+def test_another_sari_environment_needs_every_stored_secret_typed_again(
+    admin_client, make_connection
+):
+    stored = {"client_id": "1_id", "client_secret": "cs", "username": "api", "password": "pw"}
+    connection = make_connection(
+        source="sari",
+        base_url="https://sari-v4-test.ky2help.com",
+        options={"environment": "test"},
+        secrets=stored,
+    )
+    response = admin_client.post(
+        change_url(connection),
+        {"tenant": connection.tenant.pk, "enabled": "on", "sari__environment": "production"},
+    )
+    errors = response.context["adminform"].form.errors
+    assert "type the client ID again" in errors["sari__client_id"][0]
+    assert "type the API password again" in errors["sari__password"][0]
+    assert set(errors) == {f"sari__{name}" for name in stored}
+    connection.refresh_from_db()
+    assert connection.options == {"environment": "test"}
+
+
+def test_a_form_with_errors_asks_for_the_typed_secret_again(admin_client, connection):
+    response = post_bakalari(
+        admin_client, connection, bakalari__base_url="ftp://x", bakalari__password="typed-Secret-9"
+    )
+    errors = response.context["adminform"].form.errors
+    assert "Not kept, for safety" in errors["bakalari__password"][0]
+    page = response.content.decode()
+    row, field = page.index("field-bakalari__password"), page.index('name="bakalari__password"')
+    assert row < page.index("Not kept, for safety") < field  # on the field, where it is retyped
