@@ -8,9 +8,12 @@ import json
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 from import_export import fields, resources, widgets
 from import_export.formats import base_formats
+from import_export.results import RowResult
 
+from tenants.forms import missing_secrets, secret_noun
 from tenants.models import Connection, Tenant
 
 from . import registry
@@ -71,8 +74,25 @@ class TenantResource(ScopedResource):
         return tenants_of(self.user)
 
 
+class ConnectionRowResult(RowResult):
+    """A row's result and what the import did to it beyond the file's values, for the admin."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.notes: list[str] = []
+
+
+def and_list(words: list[str]) -> str:
+    return " and ".join(filter(None, [", ".join(words[:-1]), words[-1]]))
+
+
 class ConnectionResource(ScopedResource):
-    """Where each connection points and its non-secret settings; credentials are typed in."""
+    """Where each connection points and its non-secret settings; credentials are typed in.
+
+    Secrets never travel in a file, so the import keeps a connection from syncing without them:
+    one that lacks a required secret arrives disabled, and one moved to another address loses
+    its stored secrets first, as the form would make its user type them again.
+    """
 
     tenant = fields.Field(attribute="tenant", column_name="tenant")
     options = fields.Field(attribute="options", column_name="options", widget=JSONObjectWidget())
@@ -86,6 +106,10 @@ class ConnectionResource(ScopedResource):
     def __init__(self, user=None, **kwargs) -> None:
         super().__init__(user, **kwargs)
         self.fields["tenant"].widget = TenantSlugWidget(user)
+        self.notes: list[str] = []
+
+    def get_row_result_class(self):
+        return ConnectionRowResult
 
     def get_queryset(self):
         return in_scope(Connection.objects.select_related("tenant"), self.user, "tenant")
@@ -101,8 +125,12 @@ class ConnectionResource(ScopedResource):
         if errors:
             raise ValidationError(errors)
 
+    def before_import_row(self, row, **kwargs):
+        self.notes = []
+
     def import_instance(self, instance, row, **kwargs):
         """Apply the address policy the connection form applies: an import is no way around it."""
+        stored_url = instance.base_url if instance.pk else None
         super().import_instance(instance, row, **kwargs)
         try:
             source = registry.get(instance.source)
@@ -114,6 +142,33 @@ class ConnectionResource(ScopedResource):
         except ValidationError as exc:
             raise ValidationError({"base_url": exc.messages}) from None
         instance.base_url, instance.options = location.base_url, dict(location.options)
+        if stored_url is not None and instance.base_url != stored_url:
+            self.drop_secrets(instance)
+        self.disable_without_secrets(instance, source)
+
+    def drop_secrets(self, connection: Connection) -> None:
+        """A stored secret is never sent to a new address, as in the form."""
+        if connection.secrets or connection.session:
+            connection.secrets, connection.session = {}, {}
+            connection.secrets_changed_at = timezone.now()
+            self.notes.append(
+                "moves to a new address, so its stored credentials are dropped: "
+                "a stored secret is never sent to a new address."
+            )
+
+    def disable_without_secrets(self, connection: Connection, source: registry.Source) -> None:
+        """The form's rule: an enabled connection has every required secret."""
+        missing = [secret_noun(setting) for setting in missing_secrets(source, connection.secrets)]
+        if connection.enabled and missing:
+            connection.enabled = False
+            self.notes.append(
+                f"arrives disabled: no {and_list(missing)} is stored. "
+                "Type the credentials on the connection's page, then enable it."
+            )
+
+    def after_import_row(self, row, row_result, **kwargs):
+        if row_result.import_type in (RowResult.IMPORT_TYPE_NEW, RowResult.IMPORT_TYPE_UPDATE):
+            row_result.notes = self.notes
 
 
 class SyncRunResource(resources.ModelResource):

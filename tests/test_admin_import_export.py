@@ -151,7 +151,7 @@ def test_a_connection_import_is_previewed_then_confirmed(client, connections, me
     client.force_login(member)
     text = (
         "tenant,source,enabled,base_url,options\n"
-        'gym-a,bakalari,1,https://nova.example.cz/login,"{""username"": ""novy""}"\n'
+        'gym-a,bakalari,1,https://gym-a.example.cz/login,"{""username"": ""novy""}"\n'
         'gym-a,sari,0,,"{""environment"": ""test""}"\n'
     )
 
@@ -165,11 +165,71 @@ def test_a_connection_import_is_previewed_then_confirmed(client, connections, me
     confirm(client, "tenants_connection", preview)
 
     bakalari = Connection.objects.get(tenant__slug="gym-a", source="bakalari")
-    assert bakalari.base_url == "https://nova.example.cz"  # normalised like the form does
+    assert bakalari.base_url == "https://gym-a.example.cz"  # normalised like the form does
     assert bakalari.options == {"username": "novy"}
     assert bakalari.secrets == {"password": BAKALARI_PASSWORD}  # untouched by the import
+    assert bakalari.enabled
     sari = Connection.objects.get(tenant__slug="gym-a", source="sari")
     assert (sari.enabled, sari.secrets) == (False, {})
+
+
+def warnings_of(response) -> list[str]:
+    return [str(m) for m in response.context["messages"] if m.level_tag == "warning"]
+
+
+def test_an_imported_connection_without_its_secrets_arrives_disabled(client, connections, member):
+    client.force_login(member)
+    text = 'tenant,source,enabled,base_url,options\ngym-a,sari,1,,"{""environment"": ""test""}"\n'
+
+    preview = upload(client, "tenants_connection", text)
+    done = confirm(client, "tenants_connection", preview)
+
+    said = (
+        "Gymnázium A · SARI arrives disabled: no client ID, client secret, API username and "
+        "API password is stored. Type the credentials on the connection's page, then enable it."
+    )
+    assert warnings_of(preview) == [said]
+    assert warnings_of(done) == [said]
+    assert not Connection.objects.get(tenant__slug="gym-a", source="sari").enabled
+
+
+def test_an_import_disables_an_existing_connection_that_lacks_its_secrets(
+    admin_client, connections
+):
+    Connection.objects.filter(pk=connections[0].pk).update(secrets={})
+    text = (
+        "tenant,source,enabled,base_url,options\n"
+        'gym-a,bakalari,1,https://gym-a.example.cz,"{""username"": ""novy""}"\n'
+    )
+
+    confirm(admin_client, "tenants_connection", upload(admin_client, "tenants_connection", text))
+
+    connections[0].refresh_from_db()
+    assert (connections[0].enabled, connections[0].options) == (False, {"username": "novy"})
+
+
+def test_an_import_that_moves_a_connection_drops_its_stored_secrets(client, connections, member):
+    Connection.objects.filter(pk=connections[0].pk).update(session={"refresh_token": "old"})
+    client.force_login(member)
+    text = (
+        "tenant,source,enabled,base_url,options\n"
+        'gym-a,bakalari,1,https://evil.example/login,"{""username"": ""ucitel""}"\n'
+    )
+
+    preview = upload(client, "tenants_connection", text)
+    assert Connection.objects.get(pk=connections[0].pk).secrets  # a dry run
+    done = confirm(client, "tenants_connection", preview)
+
+    moved = Connection.objects.get(pk=connections[0].pk)
+    assert moved.base_url == "https://evil.example"
+    assert (moved.secrets, moved.session, moved.enabled) == ({}, {}, False)
+    assert "Gymnázium A · Bakaláři moves to a new address" in warnings_of(done)[0]
+    assert "arrives disabled: no password is stored" in warnings_of(done)[1]
+
+
+def test_the_connection_import_page_says_credentials_are_not_imported(admin_client, connections):
+    page = admin_client.get(reverse("admin:tenants_connection_import")).content.decode()
+    assert "Credentials are never imported." in page
 
 
 def test_exported_connections_import_back_as_unchanged(admin_client, connections):
