@@ -20,9 +20,11 @@ class Progress:
         # The run was saved as starting, and its lease claimed, a moment ago.
         self._flushed = time.monotonic()
 
-    def fetching(self, what: str, records: int) -> None:
-        """The source's report callback: what it is fetching and how many records so far."""
+    def fetching(self, what: str, records: int, done: int = 0, total: int = 0) -> None:
+        """The source's report callback: what it is fetching, how many records so far, and
+        how many of the answers it needs it has (when it knows)."""
         self.state.update(stage=f"fetching {what}", records=records)
+        self.state.update(answers_done=done, answers_total=total)
         self.flush()
 
     def fetched(self, records: int) -> None:

@@ -49,6 +49,27 @@ def count_rows(run: SyncRun) -> list[dict]:
     ]
 
 
+FETCH_SHARE = 90  # of the bar: fetching is most of a run, the write transaction the rest
+
+
+def percent_done(progress: dict, finished: bool) -> int:
+    """How far the bar is: the answers fetched of those needed, then writing, then done."""
+    if finished:
+        return 100
+    stage = progress.get("stage", "")
+    if stage == "fetched" or stage.startswith("writing"):
+        return FETCH_SHARE + 5
+    done, total = progress.get("answers_done", 0), progress.get("answers_total", 0)
+    return FETCH_SHARE * min(done, total) // total if total else 0
+
+
+def answers_text(progress: dict, finished: bool) -> str:
+    done, total = progress.get("answers_done", 0), progress.get("answers_total", 0)
+    if finished or not total or progress.get("stage") == "fetched":
+        return ""
+    return f"{done} of {total}"
+
+
 def live_state(run: SyncRun) -> dict:
     """What the run page and the run list show of a run, and poll while it is not finished."""
     progress = run.progress or {}
@@ -62,6 +83,8 @@ def live_state(run: SyncRun) -> dict:
         "status_label": run.get_status_display(),
         "finished": finished,
         "stage": progress.get("stage") or run.get_status_display().lower(),
+        "percent": percent_done(progress, finished),
+        "answers": answers_text(progress, finished),
         "streams": f"{done} of {total}" if total else "",
         "streams_done": done,
         "streams_total": total,

@@ -41,4 +41,6 @@ class Stream:
     on_missing: Callable[[list[int]], None] | None = None
 
 
-Report = Callable[[str, int], None]  # (what is being fetched, records so far)
+# report(what is being fetched, records so far, answers fetched, answers to fetch): the last two
+# once the source knows how many it needs (0 of 0 before), so the run page's bar only moves on.
+Report = Callable[..., None]

@@ -26,10 +26,12 @@ def progress(client, run) -> dict:
     return state
 
 
-def wait_until_finished(client, run, seconds=20) -> dict:
+def wait_until_finished(client, run, seconds=20, seen=None) -> dict:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         state = progress(client, run)
+        if seen is not None:
+            seen.append(state)
         if state["finished"]:
             return state
         time.sleep(0.1)
@@ -44,7 +46,7 @@ def test_sync_now_returns_at_once_and_the_run_page_follows_it_to_the_end(
     admin_client, served, background
 ):
     connection = served.connect("skola")
-    served.apps["bakalari"].faults.latency = 0.01  # long enough to be seen running
+    served.apps["bakalari"].faults.latency = 0.02  # long enough to be seen running
 
     response = admin_client.post(reverse("admin:tenants_connection_sync", args=[connection.pk]))
 
@@ -56,9 +58,15 @@ def test_sync_now_returns_at_once_and_the_run_page_follows_it_to_the_end(
     page = admin_client.get(response["Location"]).content.decode()
     assert f'data-run="{run.pk}"' in page and "data-pending" in page
 
-    state = wait_until_finished(admin_client, run)
+    seen = []
+    state = wait_until_finished(admin_client, run, seen=seen)
     assert state["status"] == "ok"
-    assert state["streams"] == "8 of 8"
+    assert state["streams"] == "8 of 8" and state["percent"] == 100
+    bar = [s["percent"] for s in seen]
+    assert bar == sorted(bar), "the bar never moves back"
+    assert any(0 < p < 90 for p in bar), f"the bar moved while fetching: {bar}"
+    totals = {s["answers"].split(" of ")[1] for s in seen if s["answers"]}
+    assert len(totals) == 1 and int(totals.pop()) > 100  # known once the rosters are listed
     assert state["requests"] > 100
     assert {"stream": "pupils", "created": 598, "updated": 0, "unchanged": 0, "missing": 0} in (
         state["counts"]

@@ -171,7 +171,13 @@ def test_progress_reports_a_running_run_as_it_goes(admin_client, schools):
         trigger="manual",
         status="running",
         started_at=timezone.now(),
-        progress={"stage": "fetching pupils of 1.A", "streams_total": 8, "records": 120},
+        progress={
+            "stage": "fetching pupils of 1.A",
+            "streams_total": 8,
+            "records": 120,
+            "answers_done": 9,
+            "answers_total": 36,
+        },
         requests_made=14,
     )
 
@@ -183,7 +189,8 @@ def test_progress_reports_a_running_run_as_it_goes(admin_client, schools):
     assert state["status"] == "running" and state["finished"] is False
     assert state["stage"] == "fetching pupils of 1.A"
     assert state["records"] == 120 and state["requests"] == 14
-    assert state["streams"] == "0 of 8"
+    assert state["streams"] == "0 of 8"  # written in one transaction, once all is fetched
+    assert state["answers"] == "9 of 36" and state["percent"] == 22  # a quarter of the fetch
 
 
 def test_the_list_marks_only_unfinished_runs_for_live_updates(admin_client, schools):

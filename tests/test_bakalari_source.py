@@ -65,7 +65,7 @@ def test_make_sandbox_serves_below_the_prefix():
 
 
 def read_mirror(client) -> dict:
-    return mirror.read(client, None, lambda what, count: None)
+    return mirror.read(client, None, lambda *report: None)
 
 
 def test_events_without_the_show_events_right_are_left_untouched(bakalari_client, bakalari_sandbox):

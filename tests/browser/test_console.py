@@ -88,6 +88,8 @@ def test_an_operator_connects_tests_syncs_and_reads_the_history(live_server, ser
         status = page.locator("#run-live [data-live=status_label]")
         expect(status).to_have_text(re.compile("Queued|Running"))
         expect(page.locator("#run-live [data-live=stage]")).to_contain_text("fetching")
+        bar = page.locator("#run-live progress")
+        expect(bar).to_have_attribute("value", re.compile(r"^([1-9]|[1-8][0-9])$"))  # fetching
         shot(page, "3-sync-in-progress")
         expect(status).to_have_text("OK", timeout=30_000)
         expect(page.locator("#run-live [data-live=streams]")).to_have_text("8 of 8")

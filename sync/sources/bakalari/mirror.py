@@ -29,8 +29,13 @@ def read(client, connection, report: Report) -> dict[str, Batch]:
     user = client.user()
     report("timetable", 0)
     timetable = client.timetable_permanent()
-    atoms, rosters = read_rosters(client, user, report)
-    events = client.events() if has_right(user, "Events", "ShowEvents") else None
+    with_events = has_right(user, "Events", "ShowEvents")
+    atoms, rosters = read_rosters(client, user, report, with_events)
+    events = None
+    if with_events:
+        answers = 3 + (len(atoms) + 1 if is_teacher(user) else 0)
+        report("events", sum(len(r["Students"]) for r in rosters.values()), answers - 1, answers)
+        events = client.events()
     batches = {
         "class": Batch(streams.named_records(timetable.get("Classes") or [])),
         "group": Batch(streams.group_records(timetable)),
@@ -47,14 +52,18 @@ def read(client, connection, report: Report) -> dict[str, Batch]:
     return batches
 
 
-def read_rosters(client, user: dict, report: Report) -> tuple[list[dict], dict[str, dict]]:
+def read_rosters(
+    client, user: dict, report: Report, with_events: bool
+) -> tuple[list[dict], dict[str, dict]]:
     """The teaching assignments and, for each, its pupils (teacher accounts only)."""
     if not is_teacher(user):
         return [], {}
     atoms = [atom for atom in client.marking_atoms() if not atom.get("Disabled")]
-    rosters, pupils = {}, 0
-    for atom in atoms:
-        report(f"pupils of {streams.text(atom.get('Name')) or atom['Id']}", pupils)
+    # user, timetable, assignments, a roster per assignment, and the events
+    answers, rosters, pupils = 3 + len(atoms) + with_events, {}, 0
+    for done, atom in enumerate(atoms, start=3):
+        name = streams.text(atom.get("Name")) or atom["Id"]
+        report(f"pupils of {name}", pupils, done, answers)
         rosters[atom["Id"]] = roster = who_is_taught(client.marking_marks(atom["Id"]))
         pupils += len(roster["Students"])
     return atoms, rosters

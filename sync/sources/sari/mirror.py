@@ -40,7 +40,7 @@ def read(client, connection, report: Report) -> dict[str, Batch]:
     groups = [group for course_groups in listed.values() for group in course_groups]
     types_listed = set(listed)
     keys = CourseKeys(connection.tenant, groups)
-    members, parts_read = read_members(client, groups, report)
+    members, parts_read = read_members(client, groups, report, lists_read=len(listed))
     return {
         "course": Batch([course_record(g, keys) for g in groups], complete_scopes=types_listed),
         "session": Batch(
@@ -54,20 +54,21 @@ def read(client, connection, report: Report) -> dict[str, Batch]:
     }
 
 
-def read_members(client, groups: list[CourseGroup], report: Report):
+def read_members(client, groups: list[CourseGroup], report: Report, lists_read: int):
     """Each listed part's members; a part deleted since the list was read is left out."""
     members, parts_read, total = {}, set(), 0
-    for group in groups:
-        for part in group.parts:
-            report(f"participants of {group.name} ({part.name})", total)
-            try:
-                members[part.id] = client.course_detail(part.id)
-            except UpstreamError as error:
-                if error.code != NO_SUCH_PART:
-                    raise
-                continue
-            parts_read.add(part.id)
-            total += len(members[part.id])
+    parts = [(group, part) for group in groups for part in group.parts]
+    answers = lists_read + len(parts)
+    for done, (group, part) in enumerate(parts, start=lists_read):
+        report(f"participants of {group.name} ({part.name})", total, done, answers)
+        try:
+            members[part.id] = client.course_detail(part.id)
+        except UpstreamError as error:
+            if error.code != NO_SUCH_PART:
+                raise
+            continue
+        parts_read.add(part.id)
+        total += len(members[part.id])
     return members, parts_read
 
 
