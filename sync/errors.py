@@ -22,7 +22,7 @@ class SyncError(Exception):
 
 
 class ConfigError(SyncError):
-    """The connection is set up wrongly (missing credential, refused address)."""
+    """The connection is set up wrongly (missing credential, refused address, untrusted TLS)."""
 
     kind = "config"
     step = "config"

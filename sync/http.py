@@ -312,7 +312,9 @@ def connection_failure(server_name: str, host: str, exc: Exception, description:
             step="resolve",
         )
     if any(isinstance(c, ssl.SSLError) for c in causes) or "CERTIFICATE_VERIFY" in text:
-        return TransientError(
+        # Not retried: an untrusted certificate or a plain-HTTP port stays so until someone
+        # fixes the server or the address.
+        return ConfigError(
             f"The secure connection to {host} failed: its certificate is not valid or trusted.",
             detail=detail,
             step="tls",

@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from sync.errors import ProtocolError, TransientError
+from sync.errors import ConfigError, ProtocolError, TransientError
 from sync.http import Limits, RetryPolicy
 from sync.sandbox import LoopbackServer
 from tests.fixtures_bakalari import BAKALARI_PREFIX
@@ -120,3 +120,14 @@ def test_a_broken_login_answer_is_a_protocol_error(bakalari_client, bakalari_san
     bakalari_sandbox.faults.inject("malformed")
     with pytest.raises(ProtocolError, match="did not answer with JSON"):
         bakalari_client.user()
+
+
+def test_a_failed_tls_handshake_is_not_retried(bakalari_client_for, bakalari_sandbox, settings):
+    settings.SYNC_ALLOW_INSECURE_URLS = True
+    with LoopbackServer(bakalari_sandbox) as server:  # plain HTTP where https:// is asked for
+        url = server.url.replace("http://", "https://") + BAKALARI_PREFIX
+        client = bakalari_client_for(base_url=url, transport=None)
+        with pytest.raises(ConfigError) as caught:
+            client.user()
+    assert caught.value.step == "tls" and not caught.value.retryable
+    assert client.requests_made == 1
