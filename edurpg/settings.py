@@ -5,6 +5,7 @@ with a bare environment, so the file is found relative to this project, never th
 """
 
 import shlex
+from contextlib import suppress
 from pathlib import Path
 
 import environ
@@ -20,6 +21,18 @@ def required(name: str) -> str:
     value = env.str(name, default="")
     if not value:
         raise ImproperlyConfigured(f"{name} is not set (see .env.example)")
+    return value
+
+
+def number(name: str, default: float, cast: type = int, minimum: float = 1):
+    """An int or float setting; a value that is none, or too small, is a configuration error
+    naming it (a bare ValueError would exit 1, as a failed sync does)."""
+    try:
+        value = env(name, cast=cast, default=default)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a number, not {env.str(name)!r}") from None
+    if value < minimum:
+        raise ImproperlyConfigured(f"{name} must be at least {minimum:g}, not {value:g}")
     return value
 
 
@@ -114,7 +127,7 @@ STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "var" / "static")
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
 SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
 CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG)
-SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)
+SECURE_HSTS_SECONDS = number("SECURE_HSTS_SECONDS", 0 if DEBUG else 31536000, minimum=0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
 SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
 if env.bool("SECURE_PROXY_SSL_HEADER", default=False):
@@ -129,28 +142,29 @@ SYNC_ALLOW_INSECURE_URLS = env.bool("SYNC_ALLOW_INSECURE_URLS", default=False)
 SYNC_SCHEDULE = env.str("SYNC_SCHEDULE", default="*/15 * * * *")
 if "%" in SYNC_SCHEDULE:
     raise ImproperlyConfigured("SYNC_SCHEDULE must not contain '%' (cron reads it as a newline)")
-SYNC_WORKERS = env.int("SYNC_WORKERS", default=4)
+SYNC_WORKERS = number("SYNC_WORKERS", 4)
 # How the admin's "Sync now" and the HTTP trigger start runs: process, thread or celery.
 SYNC_EXECUTOR = env.str("SYNC_EXECUTOR", default="process")
 if SYNC_EXECUTOR not in ("process", "thread", "celery"):
     raise ImproperlyConfigured("SYNC_EXECUTOR must be 'process', 'thread' or 'celery'")
 # A run that stops renewing its lease for this long is presumed dead; another run may start.
-SYNC_LEASE_SECONDS = env.int("SYNC_LEASE_SECONDS", default=300)
+SYNC_LEASE_SECONDS = number("SYNC_LEASE_SECONDS", 300)
 SYNC_HTTP_LIMITS = {
-    "timeout": env.float("SYNC_HTTP_TIMEOUT", default=15.0),
-    "deadline": env.float("SYNC_HTTP_DEADLINE", default=120.0),
-    "max_in_flight": env.int("SYNC_HTTP_MAX_IN_FLIGHT", default=4),
-    "max_response_bytes": env.int("SYNC_HTTP_MAX_RESPONSE_MB", default=50) * 1024 * 1024,
+    "timeout": number("SYNC_HTTP_TIMEOUT", 15.0, float, minimum=0.001),
+    "deadline": number("SYNC_HTTP_DEADLINE", 120.0, float, minimum=0.001),
+    "max_in_flight": number("SYNC_HTTP_MAX_IN_FLIGHT", 4),
+    "max_response_bytes": number("SYNC_HTTP_MAX_RESPONSE_MB", 50) * 1024 * 1024,
 }
 SYNC_HTTP_RETRY = {
-    "attempts": env.int("SYNC_HTTP_RETRY_ATTEMPTS", default=4),
-    "total_seconds": env.float("SYNC_HTTP_RETRY_SECONDS", default=60.0),
+    "attempts": number("SYNC_HTTP_RETRY_ATTEMPTS", 4),
+    "total_seconds": number("SYNC_HTTP_RETRY_SECONDS", 60.0, float, minimum=0.001),
 }
 
 # django-crontab: the scheduled job is a thin shell over the same engine the admin uses.
 SYNC_CRON_LOG = env.str("SYNC_CRON_LOG", default=str(BASE_DIR / "var" / "cron.log"))
 # The cron line appends to it before Python starts: a missing folder would stop every tick.
-Path(SYNC_CRON_LOG).parent.mkdir(parents=True, exist_ok=True)
+with suppress(OSError):  # where it cannot be made, the job's own redirect says so in cron's mail
+    Path(SYNC_CRON_LOG).parent.mkdir(parents=True, exist_ok=True)
 CRONJOBS = [(SYNC_SCHEDULE, "sync.cron.scheduled_sync", f">> {shlex.quote(SYNC_CRON_LOG)} 2>&1")]
 CRONTAB_DJANGO_SETTINGS_MODULE = "edurpg.settings"
 CRONTAB_DJANGO_MANAGE_PATH = str(BASE_DIR / "manage.py")
@@ -174,9 +188,7 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # A run that loses the broker goes on; the copy delivered elsewhere waits for its lease.
 CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
 # Redis only: a task not acknowledged within this many seconds is delivered again.
-CELERY_BROKER_TRANSPORT_OPTIONS = {
-    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)
-}
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": number("CELERY_VISIBILITY_TIMEOUT", 3600)}
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_IGNORE_RESULT = True  # outcomes are SyncRun rows, as for local runs

@@ -248,8 +248,9 @@ def in_parallel(items, work, workers: int):
             db.close()
 
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="sync") as pool:
-        for _ in range(workers):
-            pool.submit(worker)
+        running = [pool.submit(worker) for _ in range(workers)]
+    for thread in running:
+        thread.result()  # what broke outside an item (closing a connection) is raised too
     if errors:
         raise errors[min(errors)]
     return results

@@ -52,9 +52,10 @@ def count_rows(run: SyncRun) -> list[dict]:
 FETCH_SHARE = 90  # of the bar: fetching is most of a run, the write transaction the rest
 
 
-def percent_done(progress: dict, finished: bool) -> int:
-    """How far the bar is: the answers fetched of those needed, then writing, then done."""
-    if finished:
+def percent_done(run: SyncRun, progress: dict) -> int:
+    """How far the bar is: the answers fetched of those needed, then writing, then done. A
+    failed run keeps the bar where it stopped."""
+    if run.status in (SyncRun.Status.OK, SyncRun.Status.PARTIAL, SyncRun.Status.SKIPPED):
         return 100
     stage = progress.get("stage", "")
     if stage == "fetched" or stage.startswith("writing"):
@@ -83,11 +84,9 @@ def live_state(run: SyncRun) -> dict:
         "status_label": run.get_status_display(),
         "finished": finished,
         "stage": progress.get("stage") or run.get_status_display().lower(),
-        "percent": percent_done(progress, finished),
+        "percent": percent_done(run, progress),
         "answers": answers_text(progress, finished),
         "streams": f"{done} of {total}" if total else "",
-        "streams_done": done,
-        "streams_total": total,
         "records": progress.get("records", 0),
         "requests": run.requests_made,
         "started": when(run.started_at),

@@ -44,3 +44,16 @@ class Stream:
 # report(what is being fetched, records so far, answers fetched, answers to fetch): the last two
 # once the source knows how many it needs (0 of 0 before), so the run page's bar only moves on.
 Report = Callable[..., None]
+
+
+@dataclass
+class Answers:
+    """How many answers a sync needs and has so far, for the run page's bar."""
+
+    total: int
+    done: int = 0
+
+    def report(self, report: Report, what: str, records: int) -> None:
+        """Tell `report` what comes next; each call is one answer more."""
+        report(what, records, self.done, self.total)
+        self.done += 1

@@ -193,6 +193,20 @@ def test_progress_reports_a_running_run_as_it_goes(admin_client, schools):
     assert state["answers"] == "9 of 36" and state["percent"] == 22  # a quarter of the fetch
 
 
+def test_a_failed_run_keeps_its_bar_where_it_stopped(admin_client, schools):
+    run = SyncRun.objects.create(
+        connection=schools[0],
+        trigger="manual",
+        status="failed",
+        started_at=timezone.now(),
+        finished_at=timezone.now(),
+        progress={"stage": "done", "answers_done": 18, "answers_total": 36},
+    )
+    response = admin_client.get(reverse("admin:sync_syncrun_progress"), {"id": run.pk})
+    (state,) = response.json()["runs"]
+    assert state["finished"] is True and state["percent"] == 45
+
+
 def test_the_list_marks_only_unfinished_runs_for_live_updates(admin_client, schools):
     add_runs(schools[:1], 4)  # ok, failed, partial, running
     running = SyncRun.objects.get(status="running")

@@ -138,6 +138,20 @@ def test_a_web_site_is_not_a_sari_server(diagnose, sari_connection):
     )
 
 
+def bad_request_page(environ, start_response):
+    """A web server refusing a POST it does not expect, as many do."""
+    start_response("400 Bad Request", [("Content-Type", "text/html")])
+    return [b"<html><body><h1>Bad Request</h1></body></html>"]
+
+
+def test_a_web_site_refusing_the_login_with_400_is_not_a_sari_server(diagnose, sari_connection):
+    result = diagnose(sari_connection, transport=httpx.WSGITransport(app=bad_request_page))
+    assert result.step == "server"  # not "bad credentials": nothing SARI-like answered
+    assert result.message == (
+        "The address does not point to a SARI server (its login answered with a web page)."
+    )
+
+
 def test_an_address_without_the_login_is_not_a_sari_server(diagnose, sari_connection):
     result = diagnose(sari_connection, transport=httpx.WSGITransport(app=missing_page))
     assert result.step == "server"

@@ -50,6 +50,8 @@ def test_a_malformed_encryption_key_fails_the_check():
         ("SYNC_EXECUTOR", "cron", "SYNC_EXECUTOR must be 'process', 'thread' or 'celery'"),
         ("FIELD_ENCRYPTION_KEYS", "not-a-key", "holds a value that is not a Fernet key"),
         ("LOG_FORMAT", "xml", "LOG_FORMAT must be 'text' or 'json'"),
+        ("SYNC_LEASE_SECONDS", "five", "SYNC_LEASE_SECONDS must be a number, not 'five'"),
+        ("SYNC_WORKERS", "0", "SYNC_WORKERS must be at least 1, not 0"),
     ],
 )
 def test_sync_sources_exits_2_on_a_configuration_error(variable, value, sentence):

@@ -5,7 +5,7 @@ standing timetable and the pupils of every group it teaches through the marking 
 Any other account mirrors what it can see; the pupil streams are then left untouched.
 """
 
-from sync.streams import Batch, Report, Stream
+from sync.streams import Answers, Batch, Report, Stream
 
 from . import streams
 from .models import Enrolment, Event, Group, Pupil, Room, SchoolClass, Subject, Teacher
@@ -29,12 +29,14 @@ def read(client, connection, report: Report) -> dict[str, Batch]:
     user = client.user()
     report("timetable", 0)
     timetable = client.timetable_permanent()
+    atoms = teaching_assignments(client, user)
     with_events = has_right(user, "Events", "ShowEvents")
-    atoms, rosters = read_rosters(client, user, report, with_events)
+    # user, timetable, the assignments, a roster for each of them, the events
+    answers = Answers(2 + is_teacher(user) + len(atoms) + with_events, done=2 + is_teacher(user))
+    rosters = read_rosters(client, atoms, report, answers)
     events = None
     if with_events:
-        answers = 3 + (len(atoms) + 1 if is_teacher(user) else 0)
-        report("events", sum(len(r["Students"]) for r in rosters.values()), answers - 1, answers)
+        answers.report(report, "events", sum(len(r["Students"]) for r in rosters.values()))
         events = client.events()
     batches = {
         "class": Batch(streams.named_records(timetable.get("Classes") or [])),
@@ -52,21 +54,21 @@ def read(client, connection, report: Report) -> dict[str, Batch]:
     return batches
 
 
-def read_rosters(
-    client, user: dict, report: Report, with_events: bool
-) -> tuple[list[dict], dict[str, dict]]:
-    """The teaching assignments and, for each, its pupils (teacher accounts only)."""
+def teaching_assignments(client, user: dict) -> list[dict]:
+    """What a teacher account teaches; nothing for the other accounts."""
     if not is_teacher(user):
-        return [], {}
-    atoms = [atom for atom in client.marking_atoms() if not atom.get("Disabled")]
-    # user, timetable, assignments, a roster per assignment, and the events
-    answers, rosters, pupils = 3 + len(atoms) + with_events, {}, 0
-    for done, atom in enumerate(atoms, start=3):
-        name = streams.text(atom.get("Name")) or atom["Id"]
-        report(f"pupils of {name}", pupils, done, answers)
+        return []
+    return [atom for atom in client.marking_atoms() if not atom.get("Disabled")]
+
+
+def read_rosters(client, atoms: list[dict], report: Report, answers: Answers) -> dict[str, dict]:
+    """The pupils of each teaching assignment."""
+    rosters, pupils = {}, 0
+    for atom in atoms:
+        answers.report(report, f"pupils of {streams.text(atom.get('Name')) or atom['Id']}", pupils)
         rosters[atom["Id"]] = roster = who_is_taught(client.marking_marks(atom["Id"]))
         pupils += len(roster["Students"])
-    return atoms, rosters
+    return rosters
 
 
 # What the streams read of a roster. Its marks are most of the answer and none of the mirror:

@@ -442,14 +442,14 @@ def login_error(response: Response) -> SyncError:
     detail = f"{response.description}: HTTP {status}"
     if status == 404:
         return ProtocolError(NOT_SARI.format("it has no login at /oauth/v2/token"), detail=detail)
-    if status == 400:  # SARI's answer to rejected credentials, whatever its body says
+    if body is None and "html" in response.headers.get("content-type", ""):
+        return ProtocolError(NOT_SARI.format("its login answered with a web page"), detail=detail)
+    if status == 400:  # SARI's answer to rejected credentials, whatever else its body says
         return BadCredentials(
             "SARI rejected the login (HTTP 400). Check the client ID, client secret, "
             "API username and password.",
             detail=detail,
         )
-    if body is None and "html" in response.headers.get("content-type", ""):
-        return ProtocolError(NOT_SARI.format("its login answered with a web page"), detail=detail)
     return UpstreamError(
         f"SARI answered the login with HTTP {status} instead of an access token.",
         detail=detail,

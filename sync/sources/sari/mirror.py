@@ -9,9 +9,9 @@ from django.db.models import Q
 from django.utils import timezone
 
 from sync.errors import UpstreamError
-from sync.streams import Batch, Record, Report, Stream
+from sync.streams import Answers, Batch, Record, Report, Stream
 
-from .client import CourseGroup, Member, offered_courses
+from .client import COURSE_TYPES, CourseGroup, Member, offered_courses
 from .models import Course, CourseSession, Participant
 
 # Codes that mean "nothing of this here", not "something is broken".
@@ -40,7 +40,7 @@ def read(client, connection, report: Report) -> dict[str, Batch]:
     groups = [group for course_groups in listed.values() for group in course_groups]
     types_listed = set(listed)
     keys = CourseKeys(connection.tenant, groups)
-    members, parts_read = read_members(client, groups, report, lists_read=len(listed))
+    members, parts_read = read_members(client, groups, report)
     return {
         "course": Batch([course_record(g, keys) for g in groups], complete_scopes=types_listed),
         "session": Batch(
@@ -54,13 +54,13 @@ def read(client, connection, report: Report) -> dict[str, Batch]:
     }
 
 
-def read_members(client, groups: list[CourseGroup], report: Report, lists_read: int):
+def read_members(client, groups: list[CourseGroup], report: Report):
     """Each listed part's members; a part deleted since the list was read is left out."""
     members, parts_read, total = {}, set(), 0
     parts = [(group, part) for group in groups for part in group.parts]
-    answers = lists_read + len(parts)
-    for done, (group, part) in enumerate(parts, start=lists_read):
-        report(f"participants of {group.name} ({part.name})", total, done, answers)
+    answers = Answers(len(COURSE_TYPES) + len(parts), done=len(COURSE_TYPES))  # lists, parts
+    for group, part in parts:
+        answers.report(report, f"participants of {group.name} ({part.name})", total)
         try:
             members[part.id] = client.course_detail(part.id)
         except UpstreamError as error:
