@@ -19,7 +19,7 @@ def main() -> None:
 
         key_ring()  # a malformed key would otherwise surface as a system check error, exit 1
     except ImproperlyConfigured as exc:
-        print(f"configuration error: {exc}", file=sys.stderr)
+        sys.stderr.write(f"configuration error: {exc}\n")
         sys.exit(CONFIGURATION_ERROR)
     execute_from_command_line(sys.argv)
 
