@@ -8,6 +8,7 @@ from django.urls import reverse
 from sync.models import SyncRun
 from sync.sources.bakalari.models import Pupil
 from tenants.models import Connection
+from tests.admin_pages import as_posted, inlines_as_posted
 
 
 @pytest.fixture
@@ -208,27 +209,12 @@ def test_save_and_test_tests_what_was_just_typed(admin_client, served, db):
     assert connection.last_test_ok is True
 
 
-def as_posted(form) -> dict:
-    """What a browser posts for `form` untouched: each field's initial value."""
-    data = {}
-    for name, field in form.fields.items():
-        value = form.get_initial_for_field(field, name)
-        if value is True:
-            data[form.add_prefix(name)] = "on"
-        elif value is not None and value is not False and value != "":
-            data[form.add_prefix(name)] = getattr(value, "pk", value)
-    return data
-
-
 def test_save_and_test_on_the_tenant_page_tests_its_connections(admin_client, served, db):
     connection = served.connect("skola")
     url = reverse("admin:tenants_tenant_change", args=[connection.tenant_id])
     page = admin_client.get(url)
-    data = {**as_posted(page.context["adminform"].form), "_saveandtest": "Save and test"}
-    for inline in page.context["inline_admin_formsets"]:
-        data.update(as_posted(inline.formset.management_form))
-        for form in inline.formset.forms:
-            data.update(as_posted(form))
+    data = {**as_posted(page.context["adminform"].form), **inlines_as_posted(page)}
+    data["_saveandtest"] = "Save and test"
 
     response = admin_client.post(url, data, follow=True)
 
@@ -244,10 +230,7 @@ def test_a_new_tenant_and_its_connection_are_saved_and_tested_from_one_page(
     url = reverse("admin:tenants_tenant_add")
     page = admin_client.get(url)
     data = {"name": "Nová škola", "slug": "nova", "kind": "school", "active": "on"}
-    for inline in page.context["inline_admin_formsets"]:
-        data.update(as_posted(inline.formset.management_form))
-        for form in inline.formset.forms:
-            data.update(as_posted(form))
+    data.update(inlines_as_posted(page))
     bakalari = page.context["inline_admin_formsets"][0].formset.forms[0]
     data.update(
         {

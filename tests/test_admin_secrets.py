@@ -9,6 +9,7 @@ from django.urls import reverse
 from sync import registry
 from sync.engine import sync_connection
 from sync.models import SyncRun
+from tests.admin_pages import as_posted, inlines_as_posted
 
 TYPED = "Napsané-Špatné-Heslo-9"
 
@@ -84,25 +85,9 @@ def test_a_typed_secret_is_not_echoed_by_save_and_test(admin_client, connected):
     assert_no_secret_in(text, [TYPED])
 
 
-def as_posted(form) -> dict:
-    """What a browser posts of `form` as the page rendered it: secrets blank, boxes as ticked."""
-    data = {}
-    for name, field in form.fields.items():
-        value = form.get_initial_for_field(field, name)
-        if value is True:
-            data[form.add_prefix(name)] = "on"
-        elif value not in (None, False, ""):
-            data[form.add_prefix(name)] = getattr(value, "pk", value)
-    return data
-
-
 def tenant_page_posted(page) -> tuple[dict, object]:
     """The tenant page's data as posted, and its Bakaláři connection form."""
-    data = as_posted(page.context["adminform"].form)
-    for inline in page.context["inline_admin_formsets"]:
-        data.update(as_posted(inline.formset.management_form))
-        for form in inline.formset.forms:
-            data.update(as_posted(form))
+    data = {**as_posted(page.context["adminform"].form), **inlines_as_posted(page)}
     return data, page.context["inline_admin_formsets"][0].formset.forms[0]
 
 
