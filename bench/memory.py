@@ -28,7 +28,8 @@ def child(connection_id: int) -> None:
     connection = Connection.objects.select_related("tenant").get(pk=connection_id)
     before = peak_mb()
     run = sync_connection(connection, trigger="cli")
-    records = sum(c["created"] + c["updated"] + c["unchanged"] for c in run.counts.values())
+    totals = run.totals()
+    records = totals["created"] + totals["updated"] + totals["unchanged"]
     print(
         json.dumps(
             {

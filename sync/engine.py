@@ -18,7 +18,7 @@ from django.utils import timezone
 from tenants.models import Connection
 
 from . import events, lease, registry, schedule
-from .errors import StorageError, SyncError
+from .errors import PermissionDenied, StorageError, SyncError
 from .models import SyncRun
 from .progress import Progress
 from .writer import Counts, StreamWriter
@@ -93,18 +93,39 @@ def fetch_and_write(run: SyncRun, transport) -> None:
             batches = source.read(client, connection, progress.fetching)
         finally:
             run.requests_made = client.requests_made
+    require_something_read(batches)
     # distinct records: a pupil appears in the roster of each of their groups
     progress.fetched(sum(len({r.key for r in batch.records}) for batch in batches.values()))
-    with transaction.atomic():
-        lease.renew(connection.pk, run.pk)  # the fence: lock our lease row until commit
-        counts = write_streams(run, streams, batches, progress)
+    try:
+        with transaction.atomic():
+            lease.renew(connection.pk, run.pk)  # the fence: lock our lease row until commit
+            counts = write_streams(run, streams, batches, progress)
+            if run.dry_run:
+                transaction.set_rollback(True)
+            else:
+                settle(run, counts)  # the outcome commits with the data, or neither does
         if run.dry_run:
-            transaction.set_rollback(True)
-        else:
-            settle(run, counts)  # the outcome commits with the data, or neither does
-    if run.dry_run:
-        settle(run, counts)
-    events.emit("sync_ok", run, status=run.status, counts=run.totals(), **timing(run))
+            settle(run, counts)
+    except BaseException:
+        unsettle(run)  # whatever the outcome said in memory, it was not stored
+        raise
+    run._settled = True
+    events.emit(
+        "sync_ok",
+        run,
+        status=run.status,
+        counts=run.totals(),
+        not_fetched=run.not_fetched(),
+        **timing(run),
+    )
+
+
+def require_something_read(batches: dict) -> None:
+    """A run that could read none of its streams synced nothing: that is no success."""
+    reasons = [batch.not_fetched for batch in batches.values()]
+    if batches and all(reasons):
+        unique = list(dict.fromkeys(reasons))
+        raise PermissionDenied("This account could read nothing to sync: " + " ".join(unique))
 
 
 def write_streams(run, streams, batches, progress) -> dict[str, Counts]:
@@ -134,21 +155,28 @@ def settle(run: SyncRun, counts: dict[str, Counts]) -> None:
     close(run)
 
 
+def unsettle(run: SyncRun) -> None:
+    """Take back an outcome the database did not store: the run is still running."""
+    run.status, run.counts, run.error_message = SyncRun.Status.RUNNING, {}, ""
+
+
 def fail(run: SyncRun, error: SyncError) -> None:
-    if run.status in SyncRun.FINISHED:
+    if getattr(run, "_settled", False):
         return  # its outcome is committed; what broke afterwards is only logged
     run.status = SyncRun.Status.FAILED
     run.error_kind, run.error_message = error.kind, error.message
-    close(run)
-    events.emit(
-        "sync_fail",
-        run,
-        logging.ERROR,
-        error_kind=error.kind,
-        error=error.message,
-        detail=error.detail,
-        **timing(run),
-    )
+    try:
+        close(run)
+    finally:  # the failure is told even when the database cannot store it
+        events.emit(
+            "sync_fail",
+            run,
+            logging.ERROR,
+            error_kind=error.kind,
+            error=error.message,
+            detail=error.detail,
+            **timing(run),
+        )
 
 
 def synced_since(run: SyncRun, moment):
@@ -183,6 +211,7 @@ def close(run: SyncRun) -> None:
 
 
 def record_on_connection(run: SyncRun) -> None:
+    """The connection's last outcome; a failure to store it leaves the run's own record true."""
     fields = {
         "last_sync_at": run.finished_at,
         "last_sync_status": run.status,
@@ -190,6 +219,13 @@ def record_on_connection(run: SyncRun) -> None:
     }
     if run.status in (SyncRun.Status.OK, SyncRun.Status.PARTIAL):
         fields["last_success_at"] = run.finished_at
+    if run.status == SyncRun.Status.FAILED:
+        try:
+            with transaction.atomic():
+                Connection.objects.filter(pk=run.connection_id).update(**fields)
+        except DatabaseError:
+            log.exception("could not record the failed run on its connection")
+        return
     Connection.objects.filter(pk=run.connection_id).update(**fields)
 
 

@@ -109,11 +109,21 @@ class SyncRun(models.Model):
         return None
 
     def totals(self) -> dict[str, int]:
+        """The counts of the streams that were read, added up."""
         total: dict[str, int] = {}
         for counts in self.counts.values():
             for name, value in counts.items():
-                total[name] = total.get(name, 0) + value
+                if isinstance(value, int):
+                    total[name] = total.get(name, 0) + value
         return total
+
+    def not_fetched(self) -> dict[str, str]:
+        """Stream -> why this run could not read it (the account may not see it)."""
+        return {
+            kind: counts["not_fetched"]
+            for kind, counts in self.counts.items()
+            if counts.get("not_fetched")
+        }
 
 
 class Lease(models.Model):

@@ -17,11 +17,22 @@ def duration_text(run: SyncRun) -> str:
 
 
 def totals_text(run: SyncRun) -> str:
-    totals = run.totals()
-    if not totals:
-        return ""
+    totals, unread = run.totals(), run.not_fetched()
     names = ("created", "updated", "unchanged", "missing")
-    return " · ".join(f"{totals.get(name, 0)} {name}" for name in names)
+    parts = [f"{totals.get(name, 0)} {name}" for name in names] if totals else []
+    if unread:
+        labels = stream_labels(run)
+        parts.append("not fetched: " + ", ".join(labels.get(kind, kind) for kind in unread))
+    return " · ".join(parts)
+
+
+def stream_labels(run: SyncRun) -> dict[str, str]:
+    """Stream kind -> its label, in the source's order."""
+    try:
+        streams = registry.get(run.connection.source).streams()
+    except LookupError:
+        streams = ()
+    return {stream.kind: stream.label or stream.kind for stream in streams}
 
 
 def summary_text(run: SyncRun) -> str:
@@ -36,11 +47,7 @@ def summary_text(run: SyncRun) -> str:
 
 def count_rows(run: SyncRun) -> list[dict]:
     """The counts per stream in the source's order (a JSON column may not keep key order)."""
-    try:
-        streams = registry.get(run.connection.source).streams()
-    except LookupError:
-        streams = ()
-    labels = {stream.kind: stream.label or stream.kind for stream in streams}
+    labels = stream_labels(run)
     order = [*labels, *(kind for kind in run.counts if kind not in labels)]
     return [
         {"stream": labels.get(kind, kind), **run.counts[kind]}

@@ -27,6 +27,14 @@ class Batch:
     # Scopes fetched completely. None: the whole stream was fetched, so anything not in it is
     # gone upstream. A set: only records of those scopes may be marked missing.
     complete_scopes: set[str] | None = None
+    # Why the stream was not read at all (the account may not see it): its rows stay as they
+    # are, and the run says so instead of showing zeros as if the stream were empty.
+    not_fetched: str = ""
+
+    @classmethod
+    def unread(cls, reason: str) -> "Batch":
+        """A stream this run could not read, and why (a sentence for the admin)."""
+        return cls([], complete_scopes=set(), not_fetched=reason)
 
 
 @dataclass(frozen=True)

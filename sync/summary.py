@@ -2,6 +2,11 @@
 
 from .models import SyncRun
 
+QUEUED_NOTE = (
+    "Queued runs are carried out by the workers; their outcomes are in the run history "
+    "(the admin's sync runs, `manage.py sync_status`)."
+)
+
 
 def run_summary(run: SyncRun) -> dict:
     duration = run.duration
@@ -13,6 +18,7 @@ def run_summary(run: SyncRun) -> dict:
         "trigger": run.trigger,
         "dry_run": run.dry_run,
         "counts": run.counts,
+        "not_fetched": run.not_fetched(),
         "requests": run.requests_made,
         "duration_ms": round(duration.total_seconds() * 1000) if duration else None,
         "error": run.error_message or None,
@@ -20,11 +26,14 @@ def run_summary(run: SyncRun) -> dict:
 
 
 def batch_summary(runs: list[SyncRun]) -> dict:
+    """`success` means nothing failed so far: runs still queued are counted apart, not as done."""
     failed = [run for run in runs if run.status == SyncRun.Status.FAILED]
-    return {
+    queued = sum(run.status == SyncRun.Status.QUEUED for run in runs)
+    summary = {
         "success": not failed,
         "tenants_processed": len({run.connection.tenant_id for run in runs}),
-        "total_syncs": len(runs),
+        "total_syncs": len(runs) - queued,
+        "queued": queued,
         "failed_tenants": [
             {
                 "tenant": run.connection.tenant.slug,
@@ -35,3 +44,6 @@ def batch_summary(runs: list[SyncRun]) -> dict:
         ],
         "runs": [run_summary(run) for run in runs],
     }
+    if queued:
+        summary["note"] = QUEUED_NOTE
+    return summary

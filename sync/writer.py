@@ -30,8 +30,11 @@ class Counts:
     unchanged: int = 0
     missing: int = 0
     warnings: list[str] = field(default_factory=list)
+    not_fetched: str = ""  # why the stream was not read; then there is nothing to count
 
-    def as_dict(self) -> dict[str, int]:
+    def as_dict(self) -> dict:
+        if self.not_fetched:
+            return {"not_fetched": self.not_fetched}
         return {
             "created": self.created,
             "updated": self.updated,
@@ -76,10 +79,12 @@ class StreamWriter:
         self.content_type = ContentType.objects.get_for_model(self.model)
 
     def write(self, batch: Batch) -> Counts:
-        counts = Counts()
-        records = deduplicated(batch.records)
         known = self.known_refs()
         self.object_ids[self.stream.kind] = {key: ref.object_id for key, ref in known.items()}
+        if batch.not_fetched:
+            return Counts(not_fetched=batch.not_fetched)  # its rows stay as they are
+        counts = Counts()
+        records = deduplicated(batch.records)
         new, changed = [], []
         for record in records:
             digest = checksum(record)

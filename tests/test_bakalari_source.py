@@ -71,7 +71,7 @@ def read_mirror(client) -> dict:
 def test_events_without_the_show_events_right_are_left_untouched(bakalari_client, bakalari_sandbox):
     bakalari_sandbox.school.account(dataset.DEMO_USERNAME).modules["Events"] = []
     batches = read_mirror(bakalari_client)
-    assert batches["event"] is mirror.NOT_FETCHED
+    assert batches["event"].not_fetched
     assert batches["teacher"].records
     assert ("GET", "/api/3/events") not in bakalari_sandbox.requests
 
@@ -80,4 +80,4 @@ def test_a_summer_sync_reads_the_school_without_a_module_list(bakalari_client, b
     bakalari_sandbox.summer = True
     batches = read_mirror(bakalari_client)
     assert batches["class"].records and batches["pupil"].records
-    assert batches["event"] is mirror.NOT_FETCHED
+    assert batches["event"].not_fetched

@@ -403,7 +403,7 @@ def test_redis_as_the_broker_works_the_same(served, tmp_path):
 
             assert result.returncode == 0, result.stderr
             *lines, closing = result.stdout.splitlines()
-            assert closing == "2 of 2 run(s) queued for Celery workers"
+            assert closing.startswith("2 of 2 run(s) queued for Celery workers; their outcomes")
             run_ids = [line.rsplit(" run ", 1)[1] for line in lines]
             wait_for(lambda: all_finished(run_ids), 30, "the runs to finish", pool)
             runs = SyncRun.objects.filter(pk__in=run_ids)

@@ -1,11 +1,11 @@
 """A run that fails part-way leaves its connection's mirror as it was; the others go on."""
 
 import pytest
-from django.db import connection as db
 
 from sync.engine import sync_many
 from sync.models import SyncRun
 from sync.sources.bakalari.models import Event, Pupil
+from tests.db_triggers import refusing
 from tests.sync_helpers import run_sync, snapshot
 
 pytestmark = pytest.mark.django_db
@@ -58,23 +58,8 @@ def test_transient_faults_are_retried_to_success(bakalari_connection, bakalari_s
 @pytest.fixture
 def refuse_events():
     """A real database fault in the last stream written: a trigger refuses event rows."""
-    table = Event._meta.db_table
-    with db.cursor() as cursor:
-        if db.vendor == "postgresql":
-            cursor.execute(
-                "CREATE FUNCTION refuse() RETURNS trigger AS $$ BEGIN "
-                "RAISE EXCEPTION 'disk full (test)'; END $$ LANGUAGE plpgsql"
-            )
-            cursor.execute(
-                f"CREATE TRIGGER refuse BEFORE INSERT OR UPDATE ON {table} "
-                "FOR EACH ROW EXECUTE FUNCTION refuse()"
-            )
-        else:
-            for verb in ("INSERT", "UPDATE"):
-                cursor.execute(
-                    f"CREATE TRIGGER refuse_{verb} BEFORE {verb} ON {table} "
-                    "BEGIN SELECT RAISE(ABORT, 'disk full (test)'); END"
-                )
+    with refusing(Event._meta.db_table, "disk full (test)"):
+        yield
 
 
 def test_a_database_fault_after_part_was_written_leaves_nothing_half_written(

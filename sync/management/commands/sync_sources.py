@@ -87,9 +87,13 @@ class Report:
 def line(run: SyncRun) -> str:
     counts = " ".join(f"{k}={v}" for k, v in run.totals().items()) if run.counts else ""
     seconds = f"{run.duration.total_seconds():.1f}s" if run.duration else ""
+    unread = ", ".join(run.not_fetched())
+    unread = f" not fetched: {unread}" if unread else ""
     error = f" — {run.error_message}" if run.error_message else ""
     who = f"{run.connection.tenant.slug}/{run.connection.source}"
-    return f"{run.status:<8} {who:<32} {counts} requests={run.requests_made} {seconds}{error}"
+    return (
+        f"{run.status:<8} {who:<32} {counts} requests={run.requests_made} {seconds}{unread}{error}"
+    )
 
 
 def hand_to_celery(command: BaseCommand, connections, options) -> None:
@@ -105,7 +109,9 @@ def hand_to_celery(command: BaseCommand, connections, options) -> None:
             who = f"{run.connection.tenant.slug}/{run.connection.source}"
             error = f" — {run.error_message}" if run.error_message else ""
             command.stdout.write(f"{run.status:<8} {who:<32} run {run.pk}{error}")
-        queued = sum(run.status == SyncRun.Status.QUEUED for run in runs)
-        command.stdout.write(f"{queued} of {len(runs)} run(s) queued for Celery workers")
+        command.stdout.write(
+            f"{summary['queued']} of {len(runs)} run(s) queued for Celery workers; "
+            "their outcomes will be in the run history (sync_status, the admin's sync runs)"
+        )
     if not summary["success"]:
         sys.exit(1)  # the broker refused them: they are recorded failed

@@ -22,8 +22,6 @@ STREAMS = (
     Stream("event", Event, "events", may_be_empty=True),
 )
 
-NOT_FETCHED = Batch([], complete_scopes=set())
-
 
 def read(client, connection, report: Report) -> dict[str, Batch]:
     user = client.user()
@@ -44,14 +42,33 @@ def read(client, connection, report: Report) -> dict[str, Batch]:
         "subject": Batch(streams.subject_records(timetable, atoms)),
         "teacher": Batch(streams.teacher_records(timetable, rosters)),
         "room": Batch(streams.named_records(timetable.get("Rooms") or [])),
-        "pupil": NOT_FETCHED,
-        "enrolment": NOT_FETCHED,
-        "event": Batch(streams.event_records(events)) if events is not None else NOT_FETCHED,
+        "pupil": Batch.unread(not_a_teacher(user)),
+        "enrolment": Batch.unread(not_a_teacher(user)),
+        "event": Batch.unread(no_events_right(user)),
     }
     if is_teacher(user):
         batches["pupil"] = Batch(streams.pupil_records(rosters))
         batches["enrolment"] = Batch(streams.enrolment_records(atoms, rosters), set(rosters))
+    if events is not None:
+        batches["event"] = Batch(streams.event_records(events))
     return batches
+
+
+def not_a_teacher(user: dict) -> str:
+    kind = streams.text(user.get("UserType")) or "unknown"
+    return (
+        f"Only a teacher account sees pupils and their groups; this account is of type {kind}. "
+        "Sync with a teacher's account to mirror them."
+    )
+
+
+def no_events_right(user: dict) -> str:
+    if not any(isinstance(m, dict) for m in user.get("EnabledModules") or ()):
+        return (
+            "The server lists no enabled modules for this account (as it does in the summer "
+            "holidays), so events were not read."
+        )
+    return "The account lacks the Events module's ShowEvents right, so events were not read."
 
 
 def teaching_assignments(client, user: dict) -> list[dict]:
