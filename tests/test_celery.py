@@ -413,6 +413,22 @@ def test_redis_as_the_broker_works_the_same(served, tmp_path):
             pool.stop()
 
 
+def test_queued_runs_are_reported_as_queued_not_as_synced(served, celery_env):
+    served.connect("skola")
+    served.connect("autoskola", source="sari")
+
+    result = manage("sync_sources", "--json", **celery_env)
+    text = manage("sync_sources", **celery_env)
+
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert (summary["success"], summary["queued"], summary["total_syncs"]) == (True, 2, 0)
+    assert {run["status"] for run in summary["runs"]} == {"queued"}
+    assert "outcomes are in the run history" in summary["note"]
+    closing = text.stdout.splitlines()[-1]
+    assert closing.startswith("2 of 2 run(s) queued for Celery workers; their outcomes will be")
+
+
 # failures are recorded, never hidden
 
 
