@@ -47,6 +47,12 @@ class Stream:
     may_be_empty: bool = False
     # Called inside the write transaction with the ids of rows just marked missing.
     on_missing: Callable[[list[int]], None] | None = None
+    # Upstream may list only what lies ahead: given the ids of rows a complete fetch no longer
+    # lists, returns those that left because they are over (a course part held), not deleted.
+    # They stay active and are not marked missing.
+    find_ended: Callable[[list[int]], set[int]] | None = None
+    # Called inside the write transaction with the ids of rows found ended (again each run).
+    on_ended: Callable[[list[int]], None] | None = None
 
 
 # report(what is being fetched, records so far, answers fetched, answers to fetch): the last two

@@ -202,6 +202,7 @@ class StreamWriter:
             for key, ref in known.items()
             if key not in seen and not ref.missing and (scopes is None or ref.scope in scopes)
         ]
+        gone = self.without_ended(gone)
         if gone and not seen and not self.stream.may_be_empty:
             counts.warnings.append(
                 f"{self.stream.label or self.stream.kind}: upstream returned nothing although "
@@ -215,6 +216,18 @@ class StreamWriter:
             if self.stream.on_missing:
                 self.stream.on_missing(object_ids)
         return len(gone)
+
+    def without_ended(self, gone: list[KnownRef]) -> list[KnownRef]:
+        """The rows that are really gone: those the stream finds over stay as they are."""
+        if not self.stream.find_ended:
+            return gone
+        ended = set()
+        for chunk in chunks(gone, BATCH_ROWS):
+            found = self.stream.find_ended([r.object_id for r in chunk])
+            if found and self.stream.on_ended:
+                self.stream.on_ended(sorted(found))
+            ended |= found
+        return [r for r in gone if r.object_id not in ended]
 
     def refresh_last_seen(self, known: dict[str, KnownRef], records: list[Record]) -> None:
         """Confirm `last_seen_at` of unchanged records at most daily, so that a re-run within

@@ -52,6 +52,11 @@ def course_of(tenant, part_id) -> Course:
     return CourseSession.objects.get(tenant=tenant, external_id=str(part_id)).course
 
 
+def missing_refs(tenant, kind: str) -> list[str]:
+    refs = ExternalRef.objects.filter(tenant=tenant, kind=kind, missing_since__isnull=False)
+    return sorted(refs.values_list("external_id", flat=True))
+
+
 def test_first_run_creates_courses_sessions_and_participants(sync, tenant):
     run = sync()
     assert run.counts["course"]["created"] == 6  # the unreleased group is not listed
@@ -94,7 +99,7 @@ def test_reordered_groups_and_parts_change_nothing(sync, sari_connection, sari_s
     assert run.totals()["unchanged"] == 50
 
 
-def test_a_held_part_drops_out_and_the_course_keeps_its_key(sync, clock, tenant):
+def test_a_held_part_drops_out_and_stays_a_past_session_of_its_course(sync, clock, tenant):
     sync()
     course = course_of(tenant, 2110003)
     clock(days=1, hours=12)  # part 3 of Lachen is held on the evening of the 11th
@@ -102,15 +107,33 @@ def test_a_held_part_drops_out_and_the_course_keeps_its_key(sync, clock, tenant)
     run = sync()
 
     assert run.counts["course"]["created"] == 0
-    assert run.counts["session"]["missing"] == 1
+    assert run.counts["session"]["missing"] == 0
     assert course_of(tenant, 2110004) == course
     course.refresh_from_db()
     assert course.active and course.status == Course.Status.RUNNING
     assert course.starts_at.isoformat() == "2026-03-11T17:00:00+00:00"  # its first session
     held = CourseSession.objects.get(tenant=tenant, external_id="2110003")
-    assert not held.active
-    # its participants were not fetched again, so they are not marked missing
+    assert held.active and held.course == course
+    assert missing_refs(tenant, "session") == []
+    # its participants were not fetched again, and leaving the list is no reason to drop them
     assert held.participants.filter(active=True).count() == 2
+    assert missing_refs(tenant, "participant") == []
+
+
+def test_a_held_part_is_kept_while_a_future_part_that_vanished_is_missing(
+    sync, clock, tenant, data
+):
+    sync()
+    clock(days=1, hours=12)  # part 3 of Lachen is held
+    data.cancel_part(PFAEFFIKON[2])
+
+    run = sync()
+
+    assert run.counts["session"]["missing"] == 1
+    assert missing_refs(tenant, "session") == [str(PFAEFFIKON[2])]
+    sessions = CourseSession.objects.filter(tenant=tenant)
+    assert sessions.get(external_id="2110003").active
+    assert not sessions.get(external_id=str(PFAEFFIKON[2])).active
 
 
 def test_a_course_whose_parts_are_all_held_becomes_completed(sync, clock, tenant):
@@ -120,12 +143,56 @@ def test_a_course_whose_parts_are_all_held_becomes_completed(sync, clock, tenant
 
     run = sync()
 
-    assert run.counts["course"]["missing"] == 1
+    assert run.counts["course"]["missing"] == 0
+    assert run.counts["session"]["missing"] == 0
     course.refresh_from_db()
     assert course.status == Course.Status.COMPLETED
-    assert not course.active
-    ref = ExternalRef.objects.get(tenant=tenant, kind="course", external_id=course.external_id)
-    assert ref.missing_since is not None
+    assert course.active
+    assert course.sessions.filter(active=True).count() == 2
+    assert missing_refs(tenant, "course") == []
+
+
+def test_a_completed_course_is_not_written_again(sync, clock, sari_connection, sari_sandbox):
+    sync()
+    clock(days=3, hours=12)
+    sync()
+    run, written = sync_writing(sari_connection, sari_sandbox)
+    assert written == []
+    assert run.totals()["missing"] == 0
+
+
+def test_empty_lists_once_every_course_is_held_complete_them_without_a_warning(sync, clock, tenant):
+    sync()
+    clock(days=160)  # every listed part, the autumn course's too, is past: both lists empty
+
+    run = sync()
+
+    assert run.status == SyncRun.Status.OK, run.error_message
+    assert run.error_message == ""
+    assert run.totals()["missing"] == 0
+    courses = Course.objects.filter(tenant=tenant)
+    assert {c.status for c in courses} == {Course.Status.COMPLETED}
+    assert all(c.active for c in courses)
+    assert not CourseSession.objects.filter(tenant=tenant, active=False).exists()
+
+
+def test_empty_lists_while_future_parts_are_mirrored_mark_nothing_missing(
+    sync, clock, tenant, data
+):
+    sync()
+    clock(days=3, hours=12)  # Lachen is over; the other courses still lie ahead
+    for course_type in ("VKU", "PGS"):
+        for group in list(data.groups(course_type)):
+            data.cancel_group(group.parts[0].id)
+
+    run = sync()
+
+    assert run.status == SyncRun.Status.PARTIAL
+    assert "courses: upstream returned nothing although 5 are mirrored" in run.error_message
+    assert "course sessions: upstream returned nothing although 18" in run.error_message
+    assert run.totals()["missing"] == 0
+    assert course_of(tenant, 2110003).status == Course.Status.COMPLETED
+    assert Course.objects.filter(tenant=tenant, active=True).count() == 6
 
 
 def test_a_course_that_vanishes_with_future_parts_becomes_cancelled(sync, tenant, data):

@@ -5,7 +5,6 @@ part id is the only stable key: a session is keyed on its part id, and a course 
 it was first stored under, found again through any of its parts that is still listed.
 """
 
-from django.db.models import Q
 from django.utils import timezone
 
 from sync.errors import UpstreamError
@@ -18,19 +17,46 @@ from .models import Course, CourseSession, Participant
 NO_SUCH_PART = "COURSE_NOT_FOUND"
 
 
-def settle_vanished_courses(course_ids: list[int]) -> None:
-    """A course gone from the feed was completed if all its sessions are past, else cancelled."""
-    now = timezone.now()
-    upcoming = CourseSession.objects.filter(course_id__in=course_ids, starts_at__gte=now)
-    courses = Course.objects.filter(pk__in=course_ids)
-    courses.filter(Q(pk__in=upcoming.values("course_id"))).update(status=Course.Status.CANCELLED)
-    courses.exclude(Q(pk__in=upcoming.values("course_id"))).update(status=Course.Status.COMPLETED)
+def held_sessions(session_ids: list[int]) -> set[int]:
+    """Of the sessions gone from the feed, those begun already: held, so kept as past ones.
+    SARI lists future parts only; a future one that vanished was cancelled."""
+    held = CourseSession.objects.filter(pk__in=session_ids, starts_at__lte=timezone.now())
+    return set(held.values_list("pk", flat=True))
+
+
+def finished_courses(course_ids: list[int]) -> set[int]:
+    """Of the courses gone from the feed, those with no session ahead: held to the end."""
+    ahead = CourseSession.objects.filter(
+        course_id__in=course_ids, active=True, starts_at__gt=timezone.now()
+    )
+    finished = Course.objects.filter(pk__in=course_ids).exclude(pk__in=ahead.values("course_id"))
+    return set(finished.values_list("pk", flat=True))
+
+
+def complete_courses(course_ids: list[int]) -> None:
+    """Found finished on every run from now on: written once, so a re-run writes nothing."""
+    unmarked = Course.objects.filter(pk__in=course_ids).exclude(status=Course.Status.COMPLETED)
+    if unmarked.exists():
+        unmarked.update(status=Course.Status.COMPLETED)
+
+
+def cancel_courses(course_ids: list[int]) -> None:
+    """A course gone from the feed with sessions still ahead was cancelled."""
+    Course.objects.filter(pk__in=course_ids).update(status=Course.Status.CANCELLED)
 
 
 STREAMS = (
-    Stream("course", Course, "courses", on_missing=settle_vanished_courses),
-    Stream("session", CourseSession, "course sessions"),
-    # A part nobody booked yet has no participants; an empty list is normal.
+    Stream(
+        "course",
+        Course,
+        "courses",
+        on_missing=cancel_courses,
+        find_ended=finished_courses,
+        on_ended=complete_courses,
+    ),
+    Stream("session", CourseSession, "course sessions", find_ended=held_sessions),
+    # A part nobody booked yet has no participants; an empty list is normal. Those of a held
+    # part are not fetched again (it is no longer listed), so they stay as they were.
     Stream("participant", Participant, "participants", may_be_empty=True),
 )
 
