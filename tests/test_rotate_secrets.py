@@ -4,8 +4,8 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection as db
 
-from tenants.crypto import SecretUnreadable
-from tenants.models import Connection
+from tenants.crypto import SecretUnreadable, generate_key
+from tenants.models import Connection, Tenant
 
 
 def rotate() -> str:
@@ -44,17 +44,27 @@ def test_a_second_rotation_rewrites_nothing(make_connection, settings, fresh_key
     assert "0 secret value(s) re-encrypted under the newest key; 2 already used it" in rotate()
 
 
-def test_an_unreadable_row_stops_the_rotation_and_changes_nothing(
+def stored() -> dict:
+    """Every connection's columns of secrets as the database holds them: ciphertext."""
+    with db.cursor() as cursor:
+        cursor.execute("SELECT id, secrets, session FROM tenants_connection")
+        return {pk: columns for pk, *columns in cursor.fetchall()}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_unreadable_row_midway_stops_the_rotation_and_changes_no_row(
     make_connection, settings, fresh_key
 ):
-    orphaned = make_connection()  # its key is about to be dropped
-    settings.FIELD_ENCRYPTION_KEYS = [fresh_key]
-    make_connection(tenant=orphaned.tenant, source="sari")  # encrypted under fresh_key only
-    with db.cursor() as cursor:
-        cursor.execute("SELECT secrets FROM tenants_connection WHERE id = %s", [orphaned.pk])
-        before = cursor.fetchone()[0]
-    with pytest.raises(CommandError, match="cannot be decrypted"):
+    old_key = settings.FIELD_ENCRYPTION_KEYS[0]
+    make_connection(session={"refresh_token": "rt-123"})  # rotated first, in key order
+    settings.FIELD_ENCRYPTION_KEYS = [generate_key()]  # a key about to be lost
+    unreadable = make_connection(source="sari")
+    settings.FIELD_ENCRYPTION_KEYS = [old_key]
+    make_connection(tenant=Tenant.objects.create(name="Jiná škola", slug="jina"))
+    before = stored()
+    settings.FIELD_ENCRYPTION_KEYS = [fresh_key, old_key]
+
+    with pytest.raises(CommandError, match=f"#{unreadable.pk}: .*cannot be decrypted"):
         rotate()
-    with db.cursor() as cursor:
-        cursor.execute("SELECT secrets FROM tenants_connection WHERE id = %s", [orphaned.pk])
-        assert cursor.fetchone()[0] == before
+
+    assert stored() == before, "no row was rewritten, not even the one before the failure"

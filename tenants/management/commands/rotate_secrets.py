@@ -44,7 +44,8 @@ class Command(BaseCommand):
         quote = connection.ops.quote_name
         columns = ", ".join(quote(f.column) for f in fields)
         table, pk = quote(model._meta.db_table), quote(model._meta.pk.column)
-        sql = f"SELECT {pk}, {columns} FROM {table}"  # noqa: S608 - names from model metadata
+        # In key order, so a run stopped by an unreadable value always names the same row.
+        sql = f"SELECT {pk}, {columns} FROM {table} ORDER BY {pk}"  # noqa: S608 - model names
         if connection.features.has_select_for_update:
             sql += " FOR UPDATE"
         with connection.cursor() as cursor:
