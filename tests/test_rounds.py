@@ -41,13 +41,15 @@ def test_a_failed_run_does_not_count_for_the_round(served, settings):
     settings.SYNC_SCHEDULE = "0 3 * * *"
     connection = served.connect("autoskola", source="sari")
     served.apps["sari"].faults.inject("error", status=503, count=100)
-    settings.SYNC_HTTP_RETRY_ATTEMPTS = 1
+    settings.SYNC_HTTP_RETRY = {**settings.SYNC_HTTP_RETRY, "attempts": 1}
 
     (failed,) = sync_many([connection], trigger="cron")
+    asked_by_the_failed_run = len(served.apps["sari"].requests)
     served.apps["sari"].faults.clear()
     (retried,) = sync_many([connection], trigger="cron")
 
     assert (failed.status, retried.status) == ("failed", "ok")
+    assert asked_by_the_failed_run == failed.requests_made == 1, "its one attempt, not retried"
 
 
 def test_an_operator_run_after_the_tick_syncs_again(served, settings):

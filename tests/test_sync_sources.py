@@ -96,6 +96,25 @@ def test_source_and_tenant_filters(served):
     assert synced == {("skola-a", "bakalari"), ("skola-b", "bakalari")}
 
 
+@pytest.mark.parametrize(
+    "variables, attempts",
+    [
+        ({"SYNC_HTTP_RETRY_ATTEMPTS": "2"}, 2),
+        ({"SYNC_HTTP_RETRY_ATTEMPTS": "10", "SYNC_HTTP_RETRY_SECONDS": "0.001"}, 1),
+    ],
+)
+def test_the_retry_variables_bound_the_attempts_at_a_failing_server(served, variables, attempts):
+    served.connect("autoskola", source="sari")
+    served.apps["sari"].faults.error_rate = 1.0  # every answer a 503
+
+    result = manage("sync_sources", "--json", **variables)
+
+    assert result.returncode == 1, result.stderr
+    (run,) = summary_of(result)["runs"]
+    assert "internal error (HTTP 503)" in run["error"]
+    assert len(served.apps["sari"].requests) == run["requests"] == attempts
+
+
 def test_disabled_connections_and_inactive_tenants_are_left_alone(served):
     served.connect("skola")
     served.connect("vypnuta", enabled=False)
