@@ -50,7 +50,9 @@ def execute_run(task, run_id: str) -> str:
     if run.status in SyncRun.FINISHED:
         return run.status
     if lease.holder(run.connection_id) == run.pk:
-        raise task.retry(countdown=seconds_until_expiry(run))
+        countdown = seconds_until_expiry(run)
+        log.info("run %s: another delivery holds its lease; retrying in %.0f s", run.pk, countdown)
+        raise task.retry(countdown=countdown)
     if run.status == SyncRun.Status.RUNNING:
         run = take_over(run)
         if run is None:

@@ -297,20 +297,26 @@ def test_a_run_delivered_again_while_it_runs_is_synced_once(served, workers):
     from sync.celery_tasks import execute_run
 
     connection = served.connect("autoskola", source="sari")
-    served.apps["sari"].faults.latency = 0.1  # time for a second copy to arrive
+    served.apps["sari"].faults.latency = 0.5  # a run of seconds, until the second copy is seen
     workers.start(2)
     run = SyncRun.objects.create(connection=connection, trigger="api")
 
     execute_run.delay(str(run.pk))
-    running_run(run.pk, workers)
+    busy = workers.holding(running_run(run.pk, workers))
     execute_run.delay(str(run.pk))  # as a broker delivers again, e.g. after a lost connection
+    (idle,) = [p for p in workers.processes if p is not busy]
+    held = f"run {run.pk}: another delivery holds its lease; retrying"
+    wait_for(lambda: held in workers.log(idle), 30, "the second copy to find the lease", workers)
+    served.apps["sari"].faults.latency = 0
 
     done = lambda: workers.all_logs().count("succeeded in") == 2  # noqa: E731
     wait_for(done, 30, "both copies to end", workers)
     run.refresh_from_db()
     assert run.status == "ok"
     assert SyncRun.objects.count() == 1
-    assert workers.all_logs().count(f"sync_start run_id={run.pk}") == 1
+    logs = workers.all_logs()
+    assert logs.count(held) == 1, "the retried copy found the run finished and left it"
+    assert logs.count(f"sync_start run_id={run.pk}") == 1
     assert run.requests_made == len(served.apps["sari"].requests)
 
 
