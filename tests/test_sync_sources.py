@@ -150,14 +150,18 @@ def test_plain_output_has_one_line_per_run_and_a_closing_line(served):
 
 def test_two_overlapping_processes_the_second_is_skipped_and_writes_nothing(served):
     connection = served.connect("skola")
-    served.apps["bakalari"].faults.latency = 0.03  # ~150 requests: the first run takes seconds
+    # ~150 requests of a second each: the first run lasts until the second process is done
+    served.apps["bakalari"].faults.latency = 1.0
 
     first = start("sync_sources", "--json")
     deadline = time.monotonic() + 60
-    while not SyncRun.objects.filter(status=SyncRun.Status.RUNNING).exists():
+    while not (running := SyncRun.objects.filter(status=SyncRun.Status.RUNNING).first()):
         assert time.monotonic() < deadline and first.poll() is None, first.communicate()
         time.sleep(0.05)
     second = manage("sync_sources", "--json")
+    running.refresh_from_db()
+    assert running.status == "running", "the first run went on while the second process ran"
+    served.apps["bakalari"].faults.latency = 0
     first_out, first_err = first.communicate(timeout=120)
 
     assert second.returncode == 0, second.stderr
