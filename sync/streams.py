@@ -19,6 +19,23 @@ class Record:
     scope: str = ""
 
 
+KEY_SEPARATOR = "|"
+KEY_ESCAPE = "\\"
+
+
+def composite_key(*ids: str | int, separator: str = KEY_SEPARATOR) -> str:
+    """One key of several upstream ids, whatever characters they hold: a separator or escape
+    character inside an id is escaped, so no two lists of ids share a key. Ids holding neither
+    give the plain joined key, so the keys stored before stay as they were."""
+    if len(separator) != 1 or separator == KEY_ESCAPE:
+        raise ValueError(f"a key separator is one character other than {KEY_ESCAPE!r}")
+    escaped = (
+        str(part).replace(KEY_ESCAPE, KEY_ESCAPE * 2).replace(separator, KEY_ESCAPE + separator)
+        for part in ids
+    )
+    return separator.join(escaped)
+
+
 @dataclass
 class Batch:
     """One stream's records from one run."""

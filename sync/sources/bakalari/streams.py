@@ -1,10 +1,8 @@
 """Bakaláři payloads -> plain records. Pure functions: no database, no HTTP."""
 
-from sync.streams import Record
+from sync.streams import Record, composite_key
 
 from .formats import parse_time
-
-ENROLMENT_KEY_SEPARATOR = "|"
 
 
 def text(value) -> str:
@@ -78,7 +76,7 @@ def enrolment_records(atoms: list[dict], rosters: dict[str, dict]) -> list[Recor
                 continue
             records.append(
                 Record(
-                    f"{atom_id}{ENROLMENT_KEY_SEPARATOR}{student['Id']}",
+                    composite_key(atom_id, student["Id"]),
                     values,
                     links={"pupil": ("pupil", student["Id"]), "subject": subject},
                     scope=atom_id,

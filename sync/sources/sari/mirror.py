@@ -8,7 +8,7 @@ it was first stored under, found again through any of its parts that is still li
 from django.utils import timezone
 
 from sync.errors import UpstreamError
-from sync.streams import Answers, Batch, Record, Report, Stream
+from sync.streams import Answers, Batch, Record, Report, Stream, composite_key
 
 from .client import COURSE_TYPES, CourseGroup, Member, offered_courses
 from .models import Course, CourseSession, Participant
@@ -156,7 +156,7 @@ def session_record(group: CourseGroup, part, keys: CourseKeys) -> Record:
 
 def participant_record(part_id: int, member: Member) -> Record:
     return Record(
-        f"{part_id}:{member.faber_id}",
+        composite_key(part_id, member.faber_id, separator=":"),  # as first stored: part:FABER-ID
         {
             "faber_id": member.faber_id,
             "first_name": member.first_name,
