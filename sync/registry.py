@@ -34,6 +34,9 @@ class Source:
     slug: ClassVar[str]
     label: ClassVar[str]
     fields: ClassVar[tuple[SettingField, ...]]
+    # The kinds of tenant (`tenants.Tenant.Kind` values) this source serves: their pages offer
+    # a connection to it without being asked.
+    tenant_kinds: ClassVar[tuple[str, ...]] = ()
 
     # What to type into a connection to reach this source's sandbox; base_url is relative to
     # the sandbox server's address (see `manage.py sandbox`).
@@ -109,6 +112,11 @@ def get(slug: str) -> Source:
 
 def all_sources() -> list[Source]:
     return sorted(_sources.values(), key=lambda s: s.slug)
+
+
+def fitting(kind: str) -> list[Source]:
+    """The sources that serve tenants of `kind`."""
+    return [s for s in all_sources() if kind in s.tenant_kinds]
 
 
 def source_choices() -> list[tuple[str, str]]:

@@ -1,6 +1,9 @@
 from functools import cache
+from urllib.parse import urlencode
 
 from django.contrib import admin, messages
+from django.forms.models import BaseInlineFormSet
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from import_export.admin import ImportExportMixin
@@ -9,6 +12,7 @@ from sync import registry
 from sync.admin_views import ConsoleAdmin, runs_url
 from sync.health import state_of
 from sync.overview import STATES, HealthChangeList, HealthFilter, success_rate_text
+from sync.registry import SettingField
 from sync.resources import FORMATS, ConnectionResource, TenantResource
 from sync.schedule import expected_interval
 from sync.scoping import TenantFilter, TenantScopedAdmin
@@ -19,6 +23,7 @@ from .forms import (
     connection_form,
     field_name,
     source_connection_form,
+    stored_value,
 )
 from .models import Connection, Tenant
 
@@ -34,6 +39,34 @@ def setting_names(source, connection: Connection | None) -> list[str]:
         if setting.secret and connection and connection.has_secret(setting.name):
             names.append(clear_name(source, setting))
     return names
+
+
+def shown_setting(connection: Connection, setting: SettingField) -> str:
+    """A setting as a read-only page shows it: its value, or only whether a secret is stored."""
+    if setting.secret:
+        return "stored" if connection.has_secret(setting.name) else "not set"
+    value = stored_value(connection, setting)
+    return dict(setting.choices).get(value, value) or "not set"
+
+
+def setting_row(setting: SettingField):
+    @admin.display(description=setting.label)
+    def row(connection: Connection) -> str:
+        return shown_setting(connection, setting)
+
+    return row
+
+
+@cache
+def setting_rows(slug: str) -> tuple:
+    """A source's settings as read-only rows of an admin page, built once per source."""
+    return tuple(setting_row(setting) for setting in registry.get(slug).fields)
+
+
+def offered_sources(tenant: Tenant | None, kind: str) -> set[str]:
+    """The sources a tenant's page offers: those serving its kind, and those it is connected to."""
+    connected = {c.source for c in tenant.connections.all()} if tenant else set()
+    return {source.slug for source in registry.fitting(kind)} | connected
 
 
 def history_link(url: str, text: str = "History") -> str:
@@ -75,16 +108,25 @@ class ImportExportAsUser(ImportExportMixin):
                 messages.warning(request, f"{row.object_repr} {note}")
 
 
+class SourceConnectionFormSet(BaseInlineFormSet):
+    @classmethod
+    def get_default_prefix(cls) -> str:
+        # Named by source, not by place on the page: a page posted after the sources offered
+        # changed is refused as incomplete, never read as another source's forms.
+        return f"{super().get_default_prefix()}-{cls.form.source_slug}"
+
+
 class SourceConnectionInline(admin.StackedInline):
     """One source's connection on its tenant's page, with write-only credentials."""
 
     model = Connection
+    formset = SourceConnectionFormSet
     source = None  # a registry.Source, set by `connection_inlines`
     extra = 1
     max_num = 1
     can_delete = False
     show_change_link = True
-    readonly_fields = ["base_url", *LAST_SYNC, *LAST_TEST]
+    readonly_fields = [*LAST_SYNC, *LAST_TEST]
 
     def get_queryset(self, request):
         return super().get_queryset(request).filter(source=self.source.slug)
@@ -93,9 +135,21 @@ class SourceConnectionInline(admin.StackedInline):
         kwargs["form"] = source_connection_form(self.source.slug)
         return super().get_formset(request, obj, **kwargs)
 
+    def shown_read_only(self, request, obj) -> bool:
+        """Whether the page shows these connections read-only, as the admin does to a user who
+        may not change them, or may not change their tenant."""
+        tenant_admin = self.admin_site.get_model_admin(self.parent_model)
+        return not self.has_change_permission(request, obj) or bool(
+            obj and not tenant_admin.has_change_permission(request, obj)
+        )
+
+    def get_readonly_fields(self, request, obj=None):
+        rows = setting_rows(self.source.slug) if self.shown_read_only(request, obj) else ()
+        return [*rows, *self.readonly_fields]
+
     def get_fieldsets(self, request, obj=None):
-        if not self.has_change_permission(request, obj):
-            return [(None, {"fields": ["enabled", "base_url", *LAST_SYNC]})]
+        if self.shown_read_only(request, obj):
+            return [(None, {"fields": ["enabled", *setting_rows(self.source.slug), *LAST_SYNC]})]
         # The same fields for every form of the formset, its blank template included: clearing a
         # stored secret is done on the connection's own page.
         settings = [field_name(self.source, setting) for setting in self.source.fields]
@@ -134,7 +188,13 @@ class TenantAdmin(TenantScopedAdmin, ConsoleAdmin, ImportExportAsUser, admin.Mod
         return super().get_queryset(request).prefetch_related("connections")
 
     def get_inlines(self, request, obj):
-        return connection_inlines()
+        offered = offered_sources(obj, obj.kind if obj else self.kind_asked(request))
+        return [inline for inline in connection_inlines() if inline.source.slug in offered]
+
+    def kind_asked(self, request) -> str:
+        """The kind a new tenant's page is for: `?kind=`, which also preselects it in the form."""
+        kind = request.GET.get("kind", "")
+        return kind if kind in Tenant.Kind.values else Tenant._meta.get_field("kind").default
 
     def get_readonly_fields(self, request, obj=None):
         # Membership decides what a staff user sees: only superusers hand it out.
@@ -148,6 +208,8 @@ class TenantAdmin(TenantScopedAdmin, ConsoleAdmin, ImportExportAsUser, admin.Mod
         return request.user.is_superuser
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        shown = {inline.opts.source.slug for inline in context["inline_admin_formsets"]}
+        context["other_sources"] = self.other_sources(request, obj, shown)
         if request.method == "POST":
             # The page was refused, perhaps for the tenant's own fields: a connection form that
             # was fine still comes back with its typed secrets blank, so it says so too.
@@ -156,6 +218,18 @@ class TenantAdmin(TenantScopedAdmin, ConsoleAdmin, ImportExportAsUser, admin.Mod
                     if isinstance(form, ConnectionFormBase):
                         form.note_typed_secrets_not_kept()
         return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def other_sources(self, request, tenant, shown: set[str]) -> list[tuple[str, str]]:
+        """(label, address) of a new connection of `tenant` to each source its page leaves out."""
+        connection_admin = self.admin_site.get_model_admin(Connection)
+        if tenant is None or not connection_admin.has_add_permission(request):
+            return []
+        add_url = reverse("admin:tenants_connection_add")
+        return [
+            (source.label, f"{add_url}?{urlencode({'tenant': tenant.pk, 'source': source.slug})}")
+            for source in registry.all_sources()
+            if source.slug not in shown
+        ]
 
     def connections_of(self, tenant):
         return tenant.connections.select_related("tenant")
@@ -212,12 +286,15 @@ class ConnectionAdmin(TenantScopedAdmin, ConsoleAdmin, ImportExportAsUser, admin
 
     def get_readonly_fields(self, request, obj=None):
         fixed = ["source"] if obj else []
+        if obj and not self.has_change_permission(request, obj):
+            fixed += setting_rows(obj.source)
         return fixed + self.readonly_fields
 
     def get_fieldsets(self, request, obj=None):
         last = [("Last sync", {"fields": LAST_SYNC}), ("Last test", {"fields": LAST_TEST})]
         if obj and not self.has_change_permission(request, obj):
-            return [(None, {"fields": ["tenant", "source", "enabled", "base_url"]}), *last]
+            shown = ["tenant", "source", "enabled", *setting_rows(obj.source)]
+            return [(None, {"fields": shown}), *last]
         sources = [registry.get(obj.source)] if obj else registry.all_sources()
         fieldsets = [(None, {"fields": ["tenant", "source", "enabled"]})]
         for source in sources:

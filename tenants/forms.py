@@ -38,6 +38,13 @@ def retype_message(setting: SettingField) -> str:
     )
 
 
+def stored_value(connection: Connection, setting: SettingField) -> str:
+    """The value a non-secret setting of `connection` was given: an option, or the address."""
+    if setting.name == "base_url" and connection.options.get("environment") in (None, "custom"):
+        return connection.base_url
+    return connection.options.get(setting.name) or ""
+
+
 def field_name(source: Source, setting: SettingField) -> str:
     return f"{source.slug}__{setting.name}"
 
@@ -48,7 +55,14 @@ def clear_name(source: Source, setting: SettingField) -> str:
 
 def form_field(setting: SettingField) -> forms.Field:
     if setting.choices:
-        return forms.ChoiceField(label=setting.label, choices=setting.choices, required=False)
+        # The first choice is what the page shows chosen, so it is the initial value too: a
+        # browser posting it back untouched has changed nothing.
+        return forms.ChoiceField(
+            label=setting.label,
+            choices=setting.choices,
+            initial=setting.choices[0][0],
+            required=False,
+        )
     if setting.secret:
         return forms.CharField(
             label=setting.label,
@@ -85,13 +99,7 @@ class ConnectionFormBase(forms.ModelForm):
                 if not stored:
                     self.fields.pop(clear_name(source, setting), None)
             elif mine:
-                stored = self.instance.options.get(setting.name)
-                if setting.name == "base_url" and self.instance.options.get("environment") in (
-                    None,
-                    "custom",
-                ):
-                    stored = self.instance.base_url
-                self.fields[name].initial = stored or ""
+                self.fields[name].initial = stored_value(self.instance, setting)
 
     def selected_source(self) -> Source | None:
         slug = self.cleaned_data.get("source") or self.instance.source
@@ -200,6 +208,15 @@ class SourceConnectionFormBase(ConnectionFormBase):
 
     def offered_sources(self) -> list[Source]:
         return [registry.get(self.source_slug)]
+
+    def has_changed(self) -> bool:
+        """A new connection counts as filled in by its settings: its Enabled box alone adds none.
+
+        The tenant's page offers a blank form per source, and the formset skips one unchanged.
+        """
+        if self.instance.pk:
+            return super().has_changed()
+        return any(name != "enabled" for name in self.changed_data)
 
 
 def source_fields(source: Source) -> dict[str, forms.Field]:

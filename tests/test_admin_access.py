@@ -9,7 +9,7 @@ from django.contrib.auth.models import Permission, User
 from django.test import Client
 from django.urls import reverse
 
-from sync import lease
+from sync import lease, registry
 from sync.models import ExternalRef, SyncRun
 from sync.sources.bakalari.models import Pupil
 from tenants.models import Connection, Tenant
@@ -97,7 +97,8 @@ def world(tenant_a, tenant_b):
 def no_inline_changes() -> dict:
     """The management data of the tenant page's per-source connection forms, with no forms."""
     data = {}
-    for prefix in ("connections", "connections-2"):
+    for source in registry.all_sources():
+        prefix = f"connections-{source.slug}"
         data.update({f"{prefix}-TOTAL_FORMS": "0", f"{prefix}-INITIAL_FORMS": "0"})
     return data
 

@@ -34,6 +34,7 @@ def normalize_base_url(url: str, *, allow_insecure: bool) -> str:
 class BakalariSource(Source):
     slug = "bakalari"
     label = "Bakaláři"
+    tenant_kinds = ("school",)
     fields = (
         SettingField(
             "base_url",

@@ -38,6 +38,7 @@ def normalize_base_url(url: str, *, allow_insecure: bool) -> str:
 class SariSource(Source):
     slug = "sari"
     label = "SARI"
+    tenant_kinds = ("driving_school",)
     fields = (
         SettingField(
             "environment",
