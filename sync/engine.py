@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from tenants.models import Connection
 
-from . import events, lease, registry, schedule
+from . import events, lease, registry, schedule, scrub
 from .errors import PermissionDenied, StorageError, SyncError
 from .models import SyncRun
 from .progress import Progress
@@ -163,6 +163,7 @@ def unsettle(run: SyncRun) -> None:
 def fail(run: SyncRun, error: SyncError) -> None:
     if getattr(run, "_settled", False):
         return  # its outcome is committed; what broke afterwards is only logged
+    error = scrub.error(error, run.connection)  # upstream may have echoed a secret back
     run.status = SyncRun.Status.FAILED
     run.error_kind, run.error_message = error.kind, error.message
     try:

@@ -1,7 +1,8 @@
 """The error kinds of a sync. Each knows the sentence an admin reads and whether to retry.
 
 `message` is for people (admin pages, stored run errors); `detail` is technical context for the
-log. Neither may ever contain a secret, a token or a URL's query string.
+log. Neither may ever contain a secret, a token or a URL's query string; what a server echoes
+back into them is scrubbed by `sync.scrub` where a run fails and where a test ends.
 """
 
 

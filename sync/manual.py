@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from tenants.models import Connection
 
-from . import lease, registry
+from . import lease, registry, scrub
 from .diagnosis import Diagnosis
 from .launcher import queue_runs, start_in_background
 from .models import SyncRun
@@ -69,6 +69,7 @@ def verdict(diagnosis: Diagnosis) -> str:
 def test_connection(connection: Connection) -> Diagnosis:
     """Reach and log in to the connection's server; keep the outcome on the connection."""
     diagnosis = registry.get(connection.source).test_connection(connection)
+    diagnosis = scrub.diagnosis(diagnosis, connection)  # upstream may have echoed a secret back
     connection.last_tested_at = timezone.now()
     connection.last_test_ok = diagnosis.ok
     connection.last_test_result = verdict(diagnosis)

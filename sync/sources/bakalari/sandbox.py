@@ -18,6 +18,7 @@ Where public notes are silent the sandbox decides, and says so here:
   the semester nor the modules, and the event lists are empty; the modules still gate access.
 """
 
+import json
 import re
 import secrets
 import time
@@ -101,6 +102,7 @@ class BakalariSandbox(SandboxApp):
         self.refresh_idle_seconds = refresh_idle_seconds
         self.error_uris = error_uris  # newer servers add OpenIddict error codes to 400 bodies
         self.access_token_calls: int | None = None  # fault: tokens die after this many calls
+        self.echo_login = False  # fault: the token endpoint refuses, quoting the posted form
         self.mobile_api_enabled = True
         self.summer = False
         self.api_versions = [LEGACY_VERSION if legacy else API_VERSION]
@@ -168,6 +170,9 @@ class BakalariSandbox(SandboxApp):
 
     def login(self, request: Request) -> Reply:
         form = request.form  # parameters in the query string are not read, as on real servers
+        if self.echo_login:  # a broken or hostile server
+            posted = f"{request.body.decode()} {json.dumps(form, ensure_ascii=False)}"
+            return self.oauth_error("invalid_request", f"Cannot read the request: {posted}")
         if self.legacy and not (form.get("client_id") and form.get("grant_type")):
             return self.oauth_error("invalid_client", "Unknown Client or invalid grant type.")
         if not form.get("client_id"):

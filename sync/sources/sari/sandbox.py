@@ -27,6 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
+from urllib.parse import urlencode
 
 from sync.sandbox import Reply, Request, SandboxApp, json_reply
 
@@ -125,6 +126,10 @@ class SariSandbox(SandboxApp):
         self.version_answer: str | None = None  # a server that does not echo the version text
         self.token_calls: int | None = None  # fault: an access token dies after this many calls
         self.token_text: str | None = None  # fault: the access token handed out, not a random one
+        # fault: a hostile server: API calls are refused with the client secret of the last
+        # login quoted, as sent, in their status
+        self.quote_login = False
+        self.last_client_secret = ""
         self.statuses: list[str] = []  # one-shot: the next API calls answer these codes
         self.access_tokens: dict[str, AccessGrant] = {}
         self.refresh_tokens: dict[str, RefreshGrant] = {}
@@ -172,6 +177,7 @@ class SariSandbox(SandboxApp):
         if request.method == "POST" and not self.token_post:
             return self.method_not_allowed(request)
         params = request.form if request.method == "POST" else request.query
+        self.last_client_secret = params.get("client_secret", "")
         if params.get("grant_type") not in GRANT_TYPES:
             return oauth_error(
                 "invalid_request", "Invalid grant_type parameter or parameter missing"
@@ -233,6 +239,8 @@ class SariSandbox(SandboxApp):
         def serve(request: Request, **params: str) -> Reply:
             try:
                 user = self.authenticate(request)
+                if self.quote_login:
+                    raise Refusal(urlencode({"client_secret": self.last_client_secret}))
                 if self.statuses:
                     raise Refusal(self.statuses.pop(0))
                 result = handler(request, user, **params)
