@@ -46,7 +46,11 @@ def trigger_sync(request, source: str | None = None):
 
 
 def health(request):
-    """200 when every enabled connection synced within twice its schedule, else 503."""
+    """200 when every enabled connection synced within twice its schedule, else 503.
+
+    Anyone may ask how many connections are late or failing; which tenants and sources they
+    are is told only to a valid API token.
+    """
     if request.method not in ("GET", "HEAD"):
         return error(405, "method_not_allowed", "Use GET.", Allow="GET, HEAD")
     try:
@@ -56,9 +60,9 @@ def health(request):
     late = [name(h) for h in items if h.state == "late"]
     failing = [name(h) for h in items if h.state == "failing"]
     body = {"status": "ok" if not (late or failing) else "unhealthy", "connections": len(items)}
-    body.update(late=late, failing=failing)
+    body.update(late_count=len(late), failing_count=len(failing))
     if authenticate(request.headers.get("Authorization", "")):
-        body["details"] = [h.as_dict() for h in items]
+        body.update(late=late, failing=failing, details=[h.as_dict() for h in items])
     return JsonResponse(body, status=200 if body["status"] == "ok" else 503)
 
 
