@@ -12,16 +12,42 @@ def main() -> None:
     from django.conf import settings
     from django.core.exceptions import ImproperlyConfigured
     from django.core.management import execute_from_command_line
+    from django.db import DatabaseError
 
     try:
         settings.INSTALLED_APPS  # noqa: B018 - load settings now so a bad configuration is one line
         from tenants.crypto import key_ring
 
         key_ring()  # a malformed key would otherwise surface as a system check error, exit 1
+        check_schedule(command=sys.argv[1:2])
     except ImproperlyConfigured as exc:
-        sys.stderr.write(f"configuration error: {exc}\n")
-        sys.exit(CONFIGURATION_ERROR)
-    execute_from_command_line(sys.argv)
+        stop(f"configuration error: {exc}")
+    try:
+        execute_from_command_line(sys.argv)
+    except DatabaseError:
+        from edurpg.database import database_problem
+
+        problem = database_problem(migrating=sys.argv[1:2] == ["migrate"])
+        if problem is None or "--traceback" in sys.argv:
+            raise  # the command's own error, not the database's state: its traceback helps
+        stop(problem)
+
+
+def check_schedule(command: list[str]) -> None:
+    """`check` lists a bad SYNC_SCHEDULE among its errors; every other command stops here."""
+    from django.conf import settings
+    from django.core.exceptions import ImproperlyConfigured
+
+    from sync.schedule import schedule_problem
+
+    problem = schedule_problem(settings.SYNC_SCHEDULE)
+    if problem and command != ["check"]:
+        raise ImproperlyConfigured(problem)
+
+
+def stop(line: str) -> None:
+    sys.stderr.write(f"{line}\n")
+    sys.exit(CONFIGURATION_ERROR)
 
 
 if __name__ == "__main__":

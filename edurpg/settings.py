@@ -4,6 +4,7 @@ Values come from the process environment, then from `.env` beside manage.py (cro
 with a bare environment, so the file is found relative to this project, never the cwd).
 """
 
+import re
 import shlex
 from contextlib import suppress
 from pathlib import Path
@@ -36,7 +37,43 @@ def number(name: str, default: float, cast: type = int, minimum: float = 1):
     return value
 
 
-DEBUG = env.bool("DEBUG", default=False)
+def flag(name: str, default: bool) -> bool:
+    """A true/false setting; any other value is a configuration error naming it (django-environ
+    would read a typo such as DEBUG=ture as false)."""
+    value = env.str(name, default="").strip().lower()
+    if not value:
+        return default
+    if value not in (*environ.Env.BOOLEAN_TRUE_STRINGS, "false", "off", "no", "n", "0"):
+        raise ImproperlyConfigured(f"{name} must be true or false, not {env.str(name)!r}")
+    return value in environ.Env.BOOLEAN_TRUE_STRINGS
+
+
+def database(default_file: Path) -> dict:
+    """DATABASE_URL as Django's settings: PostgreSQL or SQLite. The URL is never echoed, as it
+    may hold a password; an SQLite file must be in a folder that exists (a typo makes none)."""
+    url = env.str("DATABASE_URL", default="")
+    if not url:
+        default_file.parent.mkdir(parents=True, exist_ok=True)  # var/ of a fresh checkout
+        url = f"sqlite:///{default_file}"
+    scheme, found, _ = url.partition("://")
+    if not (found and re.fullmatch(r"[a-zA-Z][a-zA-Z0-9+.-]*", scheme)):
+        raise ImproperlyConfigured(
+            "DATABASE_URL has no scheme: it must be postgres://… or sqlite:///…"
+        )
+    config = environ.Env.db_url_config(url)
+    if config["ENGINE"] not in ("django.db.backends.postgresql", "django.db.backends.sqlite3"):
+        raise ImproperlyConfigured(
+            f"DATABASE_URL must be postgres://… or sqlite:///…, not {scheme}://…"
+        )
+    folder = Path(config["NAME"]).parent
+    if config["ENGINE"] == "django.db.backends.sqlite3" and not folder.is_dir():
+        raise ImproperlyConfigured(
+            f"DATABASE_URL names an SQLite file in {folder}, a folder that does not exist"
+        )
+    return config
+
+
+DEBUG = flag("DEBUG", default=False)
 SECRET_KEY = required("SECRET_KEY")
 # Newest first: the first key encrypts, every key decrypts (see `manage.py rotate_secrets`).
 FIELD_ENCRYPTION_KEYS = [k.strip() for k in required("FIELD_ENCRYPTION_KEYS").split(",") if k]
@@ -87,9 +124,7 @@ TEMPLATES = [
     },
 ]
 
-DATABASES = {
-    "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'var' / 'edurpg.sqlite3'}")
-}
+DATABASES = {"default": database(BASE_DIR / "var" / "edurpg.sqlite3")}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets readers run beside the one writer; IMMEDIATE takes the write lock at BEGIN so
     # two sync processes queue instead of failing with "database is locked" mid-transaction.
@@ -100,7 +135,6 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         }
     )
-    Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
     # A file, not memory: tests start real sync processes that must see the test database.
     DATABASES["default"].setdefault("TEST", {}).setdefault(
         "NAME", str(Path(DATABASES["default"]["NAME"]).with_name("test-edurpg.sqlite3"))
@@ -124,19 +158,19 @@ STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "var" / "static")
 
 # Security: strict by default outside DEBUG; each can be relaxed from the environment
 # (for example behind a TLS-terminating proxy that already redirects).
-SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
-SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
-CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG)
+SECURE_SSL_REDIRECT = flag("SECURE_SSL_REDIRECT", default=not DEBUG)
+SESSION_COOKIE_SECURE = flag("SESSION_COOKIE_SECURE", default=not DEBUG)
+CSRF_COOKIE_SECURE = flag("CSRF_COOKIE_SECURE", default=not DEBUG)
 SECURE_HSTS_SECONDS = number("SECURE_HSTS_SECONDS", 0 if DEBUG else 31536000, minimum=0)
-SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
-SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
-if env.bool("SECURE_PROXY_SSL_HEADER", default=False):
+SECURE_HSTS_INCLUDE_SUBDOMAINS = flag("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
+SECURE_HSTS_PRELOAD = flag("SECURE_HSTS_PRELOAD", default=False)
+if flag("SECURE_PROXY_SSL_HEADER", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 X_FRAME_OPTIONS = "DENY"
 
 # Outbound connections: https to public hosts only, unless this is set (the sandboxes run on
 # loopback over plain http).
-SYNC_ALLOW_INSECURE_URLS = env.bool("SYNC_ALLOW_INSECURE_URLS", default=False)
+SYNC_ALLOW_INSECURE_URLS = flag("SYNC_ALLOW_INSECURE_URLS", default=False)
 
 # Scheduling and sync behaviour.
 SYNC_SCHEDULE = env.str("SYNC_SCHEDULE", default="*/15 * * * *")
@@ -196,7 +230,11 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False  # keep LOGGING, so workers log like sy
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE  # beat reads SYNC_SCHEDULE in the same zone as the admin
 
-LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
+LOG_LEVEL = env.str("LOG_LEVEL", default="INFO").upper()
+if LOG_LEVEL not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+    raise ImproperlyConfigured(
+        f"LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL, not {env.str('LOG_LEVEL')!r}"
+    )
 LOG_FORMAT = env.str("LOG_FORMAT", default="text")
 if LOG_FORMAT not in ("text", "json"):
     raise ImproperlyConfigured("LOG_FORMAT must be 'text' or 'json'")

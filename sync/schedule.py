@@ -4,11 +4,21 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 
 from django.conf import settings
+from django.core import checks
 
-FIELD_RANGES = [(0, 59), (0, 23), (1, 31), (1, 12), (0, 7)]  # minute hour day month weekday
+MONTHS = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
+WEEKDAYS = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"]
+FIELDS = [  # name, lowest, highest, the names cron also accepts (numbered from the lowest)
+    ("minute", 0, 59, []),
+    ("hour", 0, 23, []),
+    ("day", 1, 31, []),
+    ("month", 1, 12, MONTHS),
+    ("weekday", 0, 7, WEEKDAYS),
+]
 
 
-def parse_field(text: str, low: int, high: int) -> set[int]:
+def parse_field(text: str, low: int, high: int, names: list[str]) -> set[int]:
+    """The values a field names; ValueError when cron would not read it so."""
     values: set[int] = set()
     for part in text.split(","):
         step = 1
@@ -17,22 +27,54 @@ def parse_field(text: str, low: int, high: int) -> set[int]:
             step = int(step_text)
         if part == "*":
             start, end = low, high
-        elif "-" in part:
-            start, end = (int(v) for v in part.split("-", 1))
         else:
-            start = end = int(part)
+            first, _, last = part.partition("-")
+            start = field_value(first, low, names)
+            end = field_value(last, low, names) if last else start
+        if not low <= start <= end <= high or step < 1:
+            raise ValueError(part)
         values.update(range(start, end + 1, step))
     return values
+
+
+def field_value(text: str, low: int, names: list[str]) -> int:
+    lowered = text.lower()
+    return names.index(lowered) + low if lowered in names else int(text)
 
 
 @lru_cache(maxsize=8)
 def fires_at(expression: str) -> list[set[int]]:
     fields = expression.split()
     if len(fields) != 5:
-        raise ValueError(f"not a five-field cron expression: {expression!r}")
-    parsed = [parse_field(f, lo, hi) for f, (lo, hi) in zip(fields, FIELD_RANGES, strict=True)]
+        raise ValueError(
+            f"{expression!r} has {len(fields)} fields, not the five of cron "
+            "(minute hour day month weekday)"
+        )
+    parsed = []
+    for text, (name, low, high, names) in zip(fields, FIELDS, strict=True):
+        try:
+            parsed.append(parse_field(text, low, high, names))
+        except ValueError:
+            raise ValueError(
+                f"in {expression!r} the {name} field {text!r} is not valid (values {low}-{high})"
+            ) from None
     parsed[4] = {v % 7 for v in parsed[4]}  # both 0 and 7 mean Sunday
     return parsed
+
+
+def schedule_problem(expression: str) -> str | None:
+    """Why SYNC_SCHEDULE cannot be read as cron reads it, or None."""
+    try:
+        fires_at(expression)
+    except ValueError as exc:
+        return f"SYNC_SCHEDULE is not a cron expression: {exc}"
+    return None
+
+
+def check_schedule(app_configs, **kwargs) -> list[checks.Error]:
+    """`manage.py check` reports it; every other command stops before it starts (manage.py)."""
+    problem = schedule_problem(settings.SYNC_SCHEDULE)
+    return [checks.Error(problem, id="sync.E001")] if problem else []
 
 
 @lru_cache(maxsize=8)

@@ -1,6 +1,7 @@
 """Starting real `manage.py` processes against the test database."""
 
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -28,8 +29,8 @@ def environment(**extra: str) -> dict[str, str]:
         SYNC_ALLOW_INSECURE_URLS="true",
         FIELD_ENCRYPTION_KEYS=",".join(settings.FIELD_ENCRYPTION_KEYS),
         SECRET_KEY=settings.SECRET_KEY,
-        **extra,
     )
+    env.update(extra)  # may name another database, as the bad-input tests do
     return env
 
 
@@ -53,3 +54,10 @@ def start(*args: str, **extra_env: str) -> subprocess.Popen:
         stderr=subprocess.PIPE,
         text=True,
     )
+
+
+def unused_port() -> int:
+    """A loopback port nobody listens on (once the probe is closed): a server that is down."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]

@@ -1,15 +1,20 @@
-"""Bad input gets a clear error and loses nothing: addresses, credentials, broken answers.
+"""Bad input gets a clear error and loses nothing: addresses, credentials, broken answers, and
+on the command line one line on stderr with exit 2.
 
 Only what test_base_url.py, the *_errors and *_faults tests do not already cover.
 """
 
+import uuid
+
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import connection as db
 
 from sync.engine import sync_connection
-from sync.models import SyncRun
+from sync.models import ApiToken, SyncRun
 from sync.sources.bakalari.source import normalize_base_url
 from tenants.forms import source_connection_form
+from tests.processes import database_url, manage, unused_port
 from tests.sync_helpers import run_sync, snapshot
 
 pytestmark = pytest.mark.django_db
@@ -146,3 +151,110 @@ def test_broken_sari_answers_fail_the_run_and_change_nothing(
     assert run.error_kind == "protocol"
     assert run.error_message.startswith(sentence)
     assert snapshot(tenant) == before
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["sync_sources"],
+        ["migrate"],
+        ["execute_runs", str(uuid.uuid4())],
+        ["create_api_token", "k8s-cronjob"],
+    ],
+)
+def test_a_database_that_is_down_is_one_line_without_the_password(command):
+    port = unused_port()
+    url = f"postgres://edurpg:Tajne-heslo-42@127.0.0.1:{port}/edurpg"
+    result = manage(*command, DATABASE_URL=url)
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        f"cannot connect to the database edurpg at 127.0.0.1:{port}: Connection refused"
+    ]
+    assert "Tajne-heslo-42" not in result.stdout + result.stderr
+
+
+@pytest.mark.postgres_only
+def test_a_database_that_does_not_exist_is_named():
+    if db.vendor != "postgresql":
+        pytest.skip("a database name that does not exist is PostgreSQL's case")
+    name = f"{db.settings_dict['NAME']}_missing"
+    server = database_url().rpartition("/")[0]
+    result = manage("sync_sources", DATABASE_URL=f"{server}/{name}")
+    assert result.returncode == 2
+    host, port = db.settings_dict["HOST"] or "localhost", db.settings_dict["PORT"] or 5432
+    assert result.stderr.splitlines() == [
+        f'cannot connect to the database {name} at {host}:{port}: database "{name}" does not exist'
+    ]
+
+
+@pytest.fixture
+def unmigrated_database(tmp_path):
+    """The URL of an empty database: a new SQLite file, or a new PostgreSQL database."""
+    if db.vendor == "sqlite":
+        yield f"sqlite:///{tmp_path / 'empty.sqlite3'}"
+        return
+    name = f"{db.settings_dict['NAME']}_unmigrated"
+    with db.cursor() as cursor:
+        cursor.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        cursor.execute(f'CREATE DATABASE "{name}"')
+    yield f"{database_url().rpartition('/')[0]}/{name}"
+    with db.cursor() as cursor:
+        cursor.execute(f'DROP DATABASE IF EXISTS "{name}"')
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_database_that_is_not_migrated_says_run_migrate(unmigrated_database):
+    result = manage("sync_sources", DATABASE_URL=unmigrated_database)
+    assert result.returncode == 2
+    (line,) = result.stderr.splitlines()
+    assert line.startswith("the database ")
+    assert line.endswith(" is not migrated: run manage.py migrate")
+
+    assert manage("migrate", DATABASE_URL=unmigrated_database).returncode == 0
+    assert manage("sync_sources", DATABASE_URL=unmigrated_database).returncode == 0
+
+
+def test_execute_runs_refuses_a_malformed_run_id():
+    result = manage("execute_runs", str(uuid.uuid4()), "42; DROP TABLE")
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        "CommandError: '42; DROP TABLE' is not a run id (run ids are UUIDs)"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("args", "sentence"),
+    [
+        (["sandbox", "--port", "70000"], "--port must be between 0 and 65535, not 70000"),
+        (["sandbox", "--port", "-1"], "--port must be between 0 and 65535, not -1"),
+        (["sandbox", "--port", "0", "--latency", "-1"], "--latency must be at least 0, not -1"),
+        (
+            ["sandbox", "--port", "0", "--error-rate", "-0.5"],
+            "--error-rate must be between 0 and 1, not -0.5",
+        ),
+        (
+            ["sandbox", "--port", "0", "--error-rate", "1.5"],
+            "--error-rate must be between 0 and 1, not 1.5",
+        ),
+        (
+            ["demo", "--sandbox-port", "70000"],
+            "--sandbox-port must be between 0 and 65535, not 70000",
+        ),
+    ],
+)
+def test_a_sandbox_option_out_of_range_is_refused(args, sentence):
+    result = manage(*args)
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [f"CommandError: {sentence}"]
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("name", ["", "   "])
+def test_an_api_token_needs_a_name(name):
+    result = manage("create_api_token", name)
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        "CommandError: a token needs a name that says who uses it, e.g. 'k8s-cronjob'"
+    ]
+    assert result.stdout == ""
+    assert not ApiToken.objects.exists()

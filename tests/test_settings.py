@@ -76,3 +76,62 @@ def test_deploy_check_warns_only_of_what_the_readme_explains():
 @pytest.mark.django_db
 def test_models_and_migrations_agree():
     call_command("makemigrations", "--check", "--dry-run", verbosity=0)
+
+
+@pytest.mark.parametrize(
+    "variable, value, sentence",
+    [
+        ("DEBUG", "maybe", "DEBUG must be true or false, not 'maybe'"),
+        ("SECURE_SSL_REDIRECT", "yse", "SECURE_SSL_REDIRECT must be true or false, not 'yse'"),
+        (
+            "LOG_LEVEL",
+            "LOUD",
+            "LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL, not 'LOUD'",
+        ),
+        (
+            "DATABASE_URL",
+            "mysqlx://edurpg:Tajne-heslo-42@db.example.org/edurpg",
+            "DATABASE_URL must be postgres://… or sqlite:///…, not mysqlx://…",
+        ),
+        (
+            "DATABASE_URL",
+            "edurpg:Tajne-heslo-42@db.example.org/edurpg",
+            "DATABASE_URL has no scheme: it must be postgres://… or sqlite:///…",
+        ),
+        (
+            "SYNC_SCHEDULE",
+            "every 15 minutes",
+            "SYNC_SCHEDULE is not a cron expression: 'every 15 minutes' has 3 fields, not the "
+            "five of cron (minute hour day month weekday)",
+        ),
+        (
+            "SYNC_SCHEDULE",
+            "*/15 25 * * *",
+            "SYNC_SCHEDULE is not a cron expression: in '*/15 25 * * *' the hour field '25' is "
+            "not valid (values 0-23)",
+        ),
+    ],
+)
+def test_a_malformed_variable_is_one_line_and_exit_2(variable, value, sentence):
+    result = manage("sync_status", **production_env(**{variable: value}))
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [f"configuration error: {sentence}"]
+
+
+def test_an_sqlite_file_in_a_missing_folder_is_refused_not_made(tmp_path):
+    folder = tmp_path / "no-such-folder"
+    result = manage("migrate", **production_env(DATABASE_URL=f"sqlite:///{folder}/edurpg.sqlite3"))
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        f"configuration error: DATABASE_URL names an SQLite file in {folder}, "
+        "a folder that does not exist"
+    ]
+    assert not folder.exists()
+
+
+def test_the_check_reports_a_schedule_that_is_not_cron_as_a_system_check_error():
+    result = manage("check", **production_env(SYNC_SCHEDULE="*/15 * * * mon-fri,sun"))
+    assert result.returncode == 0, result.stderr  # cron's day names are fine
+    result = manage("check", **production_env(SYNC_SCHEDULE="*/15 * *"))
+    assert result.returncode == 1
+    assert "(sync.E001) SYNC_SCHEDULE is not a cron expression: '*/15 * *' has 3" in result.stderr

@@ -115,6 +115,26 @@ def test_the_retry_variables_bound_the_attempts_at_a_failing_server(served, vari
     assert len(served.apps["sari"].requests) == run["requests"] == attempts
 
 
+@pytest.mark.parametrize(
+    "args",
+    [["--tenant", "skola", "--source", "sari"], ["--tenant", "vypnuta"], ["--tenant", "zavrena"]],
+)
+def test_a_selection_of_no_enabled_connection_says_so_and_exits_0(served, args):
+    served.connect("skola")
+    served.connect("vypnuta", enabled=False)
+    inactive = served.connect("zavrena")
+    inactive.tenant.active = False
+    inactive.tenant.save()
+
+    result = manage("sync_sources", "--json", *args)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.splitlines() == [
+        f"nothing to sync: no enabled connection of an active tenant matches {' '.join(args)}"
+    ]
+    assert summary_of(result)["runs"] == []
+
+
 def test_disabled_connections_and_inactive_tenants_are_left_alone(served):
     served.connect("skola")
     served.connect("vypnuta", enabled=False)
@@ -136,6 +156,17 @@ def test_dry_run_reports_and_writes_nothing_but_the_run(served):
     assert run["counts"]["pupil"]["created"] == 598
     assert not Pupil.objects.exists()
     assert SyncRun.objects.get().dry_run
+
+
+def test_a_dry_runs_plain_lines_each_say_it_is_a_dry_run(served):
+    served.connect("skola")
+    served.connect("zla-skola", secrets={"password": "spatne"})
+    result = manage("sync_sources", "--dry-run")
+    lines = result.stdout.strip().splitlines()
+    assert len(lines) == 3
+    assert any(line.startswith("dry run: ok ") and "skola/bakalari" in line for line in lines)
+    assert any(line.startswith("dry run: failed ") and "zla-skola/" in line for line in lines)
+    assert lines[-1] == "dry run: 2 sync(s) of 2 tenant(s), 1 failed; the mirror was not changed"
 
 
 def test_plain_output_has_one_line_per_run_and_a_closing_line(served):

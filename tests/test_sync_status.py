@@ -7,7 +7,7 @@ import pytest
 from django.utils import timezone
 
 from sync.health import connection_health
-from tests.processes import manage
+from tests.processes import manage, unused_port
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -35,6 +35,19 @@ def test_all_healthy_exits_0(served):
     served.connect("skola")
     manage("sync_sources")
     assert manage("sync_status").returncode == 0
+
+
+def test_exit_2_when_it_cannot_look(served):
+    served.connect("skola")
+    port = unused_port()
+
+    result = manage("sync_status", DATABASE_URL=f"postgres://edurpg@127.0.0.1:{port}/edurpg")
+
+    assert result.returncode == 2  # not 1: nothing is known to need attention
+    assert result.stderr.splitlines() == [
+        f"cannot connect to the database edurpg at 127.0.0.1:{port}: Connection refused"
+    ]
+    assert result.stdout == ""
 
 
 def test_no_success_within_twice_the_schedule_is_late(served, settings):

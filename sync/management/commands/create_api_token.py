@@ -11,11 +11,16 @@ class Command(BaseCommand):
         parser.add_argument("name", help="who or what uses it, e.g. 'k8s-cronjob'")
 
     def handle(self, **options):
-        if ApiToken.objects.filter(name=options["name"]).exists():
+        name = options["name"].strip()
+        if not name:
             raise CommandError(
-                f"a token named {options['name']!r} exists; choose another name, or delete "
+                "a token needs a name that says who uses it, e.g. 'k8s-cronjob'", returncode=2
+            )
+        if ApiToken.objects.filter(name=name).exists():
+            raise CommandError(
+                f"a token named {name!r} exists; choose another name, or delete "
                 "that token in the admin (a revoked token keeps its name)"
             )
-        _, token = create_token(options["name"])
+        _, token = create_token(name)
         self.stdout.write(token)
         self.stderr.write("Store it now: it cannot be shown again.")

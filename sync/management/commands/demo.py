@@ -9,7 +9,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from sync import registry
 from sync.engine import sync_many
-from sync.management.commands.sandbox import index_page
+from sync.management.commands.sandbox import index_page, require_port
 from sync.sandbox import Mount, make_loopback_server
 from tenants.models import Connection, Tenant
 
@@ -32,6 +32,7 @@ class Command(BaseCommand):
         parser.add_argument("--sandbox-port", type=int, default=8765)
 
     def handle(self, **options):
+        require_port("--sandbox-port", options["sandbox_port"])
         if not settings.SYNC_ALLOW_INSECURE_URLS:
             raise CommandError(
                 "The demo's sandboxes run on loopback over http: set SYNC_ALLOW_INSECURE_URLS=true "

@@ -1,5 +1,7 @@
+import uuid
+
 from django.conf import settings
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from sync.engine import execute_queued
 
@@ -11,5 +13,13 @@ class Command(BaseCommand):
         parser.add_argument("run_ids", nargs="+")
 
     def handle(self, **options):
-        for run in execute_queued(options["run_ids"], workers=settings.SYNC_WORKERS):
+        run_ids = [run_id(text) for text in options["run_ids"]]
+        for run in execute_queued(run_ids, workers=settings.SYNC_WORKERS):
             self.stdout.write(f"{run.pk} {run.status}")
+
+
+def run_id(text: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(text)
+    except ValueError:
+        raise CommandError(f"{text!r} is not a run id (run ids are UUIDs)", returncode=2) from None

@@ -1,3 +1,4 @@
+import math
 from html import escape
 
 from django.core.management.base import BaseCommand, CommandError
@@ -29,6 +30,17 @@ def demo_value(source, name: str, server_url: str) -> str:
     return server_url + value if name == "base_url" else value
 
 
+def require_range(option: str, value: float, low: float, high: float = math.inf) -> None:
+    """A value out of range is a usage error: one line naming the option, exit 2."""
+    if not low <= value <= high:
+        bounds = f"at least {low:g}" if high == math.inf else f"between {low:g} and {high:g}"
+        raise CommandError(f"{option} must be {bounds}, not {value:g}", returncode=2)
+
+
+def require_port(option: str, value: int) -> None:
+    require_range(option, value, 0, 65535)
+
+
 class Command(BaseCommand):
     help = "Serve every source's sandbox over loopback HTTP (demo, benchmarks, browser tests)."
 
@@ -39,6 +51,9 @@ class Command(BaseCommand):
         parser.add_argument("--error-rate", type=float, default=0.0, help="share answered 503")
 
     def handle(self, **options):
+        require_port("--port", options["port"])
+        require_range("--latency", options["latency"], 0)
+        require_range("--error-rate", options["error_rate"], 0, 1)
         sources = registry.all_sources()
         apps = [source.make_sandbox(f"/{source.slug}") for source in sources]
         for app in apps:

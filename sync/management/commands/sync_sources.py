@@ -10,6 +10,8 @@ from sync.models import SyncRun
 from sync.selection import UnknownSelection, enabled_connections
 from sync.summary import batch_summary
 
+DRY_RUN = "dry run: "
+
 
 class Command(BaseCommand):
     help = (
@@ -36,9 +38,11 @@ class Command(BaseCommand):
             connections = list(enabled_connections(options["source"], options["tenant"]))
         except UnknownSelection as exc:
             raise CommandError(str(exc), returncode=2) from None
+        if not connections and (options["source"] or options["tenant"]):
+            self.stderr.write(nothing_selected(options))
         if settings.SYNC_EXECUTOR == "celery" and not options["dry_run"]:
             return hand_to_celery(self, connections, options)  # a dry run reports right here
-        report = Report(self, len(connections), quiet=options["json"])
+        report = Report(self, len(connections), quiet=options["json"], dry_run=options["dry_run"])
         runs = sync_many(
             connections,
             trigger=options["trigger"],
@@ -58,8 +62,9 @@ class Command(BaseCommand):
 class Report:
     """One plain line per run; on a terminal, a progress counter in between."""
 
-    def __init__(self, command: BaseCommand, total: int, quiet: bool) -> None:
+    def __init__(self, command: BaseCommand, total: int, quiet: bool, dry_run: bool) -> None:
         self.command, self.total, self.quiet = command, total, quiet
+        self.dry_run = dry_run
         self.finished = 0
         self.lock = threading.Lock()
         self.tty = command.stderr.isatty()
@@ -78,10 +83,13 @@ class Report:
 
     def closing(self, summary: dict) -> None:
         failed = len(summary["failed_tenants"])
-        self.command.stdout.write(
+        text = (
             f"{summary['total_syncs']} sync(s) of {summary['tenants_processed']} tenant(s), "
             f"{failed} failed"
         )
+        if self.dry_run:
+            text = f"{DRY_RUN}{text}; the mirror was not changed"
+        self.command.stdout.write(text)
 
 
 def line(run: SyncRun) -> str:
@@ -91,9 +99,17 @@ def line(run: SyncRun) -> str:
     unread = f" not fetched: {unread}" if unread else ""
     error = f" — {run.error_message}" if run.error_message else ""
     who = f"{run.connection.tenant.slug}/{run.connection.source}"
+    dry = DRY_RUN if run.dry_run else ""  # so no line of a dry run reads as a real sync's
     return (
-        f"{run.status:<8} {who:<32} {counts} requests={run.requests_made} {seconds}{unread}{error}"
+        f"{dry}{run.status:<8} {who:<32} {counts} requests={run.requests_made} {seconds}"
+        f"{unread}{error}"
     )
+
+
+def nothing_selected(options) -> str:
+    chosen = [f"--tenant {slug}" for slug in options["tenant"]]
+    chosen += [f"--source {slug}" for slug in options["source"]]
+    return f"nothing to sync: no enabled connection of an active tenant matches {' '.join(chosen)}"
 
 
 def hand_to_celery(command: BaseCommand, connections, options) -> None:

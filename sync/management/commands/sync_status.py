@@ -10,7 +10,8 @@ class Command(BaseCommand):
     help = (
         "Per connection: state (ok, late, failing, never, disabled), last success, last status "
         "and the success rate over 24 hours. Exits 1 when an enabled connection is late or "
-        "failing, so any monitor can run it."
+        "failing, 2 when it cannot look (the database unreachable or not migrated, a "
+        "configuration error), so any monitor can run it."
     )
 
     def add_arguments(self, parser):
