@@ -58,6 +58,13 @@ def execute(run: SyncRun, *, transport=None, round_started=None) -> SyncRun:
         if lease.holder(connection.pk) == run.pk:
             return run  # another delivery of this very run is at work (Celery redelivery)
         return skip(run)
+    with scrub.guarding(connection):  # what is logged meanwhile never carries its secrets
+        return carry_out(run, transport, round_started)
+
+
+def carry_out(run: SyncRun, transport, round_started) -> SyncRun:
+    """The leased part of a run: its outcome recorded whatever happens, the lease released."""
+    connection = run.connection
     try:
         # checked under the lease, so a run finishing meanwhile cannot slip past the check
         earlier = synced_since(run, round_started)

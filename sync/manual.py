@@ -68,7 +68,8 @@ def verdict(diagnosis: Diagnosis) -> str:
 
 def test_connection(connection: Connection) -> Diagnosis:
     """Reach and log in to the connection's server; keep the outcome on the connection."""
-    diagnosis = registry.get(connection.source).test_connection(connection)
+    with scrub.guarding(connection):  # what is logged meanwhile never carries its secrets
+        diagnosis = registry.get(connection.source).test_connection(connection)
     diagnosis = scrub.diagnosis(diagnosis, connection)  # upstream may have echoed a secret back
     connection.last_tested_at = timezone.now()
     connection.last_test_ok = diagnosis.ok

@@ -15,13 +15,18 @@ sources cut long upstream text, and half a secret left at the cut is still half 
 import dataclasses
 import html
 import json
+import logging
 import re
 from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from urllib.parse import quote, quote_plus
 
 from .diagnosis import Diagnosis
 from .errors import SyncError
 
+# The connection whose secrets are in play in this thread (a run, a connection test).
+IN_PLAY: ContextVar = ContextVar("connection_in_play", default=None)
 MASK = "[secret]"
 FRAGMENT = 8
 # Shorter values would blank out ordinary words wherever they occur; they are not looked for.
@@ -97,3 +102,39 @@ def diagnosis(result: Diagnosis, connection) -> Diagnosis:
     return dataclasses.replace(
         result, message=text(result.message, secrets), detail=text(result.detail, secrets)
     )
+
+
+@contextmanager
+def guarding(connection):
+    """While inside, every log record this thread writes is scrubbed of `connection`'s secrets
+    (see ScrubSecrets): the clients' own warnings quote upstream too."""
+    token = IN_PLAY.set(connection)
+    try:
+        yield
+    finally:
+        IN_PLAY.reset(token)
+
+
+# What every LogRecord has; anything else was passed as `extra` and may quote upstream.
+STANDARD_ATTRS = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
+
+
+class ScrubSecrets(logging.Filter):
+    """A handler's filter: a record written while a connection is in play leaves without its
+    secrets, in its message, its extra fields and its traceback. Read at each record, so tokens
+    renewed during the run are covered too."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        connection = IN_PLAY.get()
+        secrets = secrets_of(connection) if connection is not None else frozenset()
+        if not secrets:
+            return True
+        record.msg, record.args = text(record.getMessage(), secrets), None
+        for name, value in list(vars(record).items()):
+            if name not in STANDARD_ATTRS and isinstance(value, str):
+                setattr(record, name, text(value, secrets))
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = text(record.exc_text, secrets)
+        return True

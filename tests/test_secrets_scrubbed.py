@@ -114,3 +114,20 @@ def test_a_secret_is_scrubbed_in_every_spelling_and_where_text_was_cut():
     ]
     scrubbed = text(" | ".join(echoed), frozenset([secret]))
     assert scrubbed == " | ".join([MASK] * len(echoed))
+
+
+def test_what_the_clients_log_themselves_is_scrubbed_too(served):
+    connection = served.connect("skola")
+    assert manage("sync_sources").returncode == 0
+    connection.refresh_from_db()
+    kept = [connection.session["access_token"], connection.session["refresh_token"]]
+    sandbox = served.apps["bakalari"]
+    sandbox.access_token_calls, sandbox.echo_login = 0, True  # 401, then a refresh echoed
+
+    result = manage("sync_sources", LOG_FORMAT="json")  # extra fields, such as a detail, shown
+
+    assert result.returncode == 1
+    lines = [json.loads(line) for line in result.stderr.splitlines() if line.startswith("{")]
+    refused = [line for line in lines if "refused the access token" in line["message"]]
+    assert MASK in refused[0]["detail"], "the client's own line, its challenge quoted, scrubbed"
+    assert_nowhere([*kept, bakalari_dataset.DEMO_PASSWORD], [result.stdout, result.stderr])

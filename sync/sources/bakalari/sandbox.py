@@ -102,7 +102,8 @@ class BakalariSandbox(SandboxApp):
         self.refresh_idle_seconds = refresh_idle_seconds
         self.error_uris = error_uris  # newer servers add OpenIddict error codes to 400 bodies
         self.access_token_calls: int | None = None  # fault: tokens die after this many calls
-        self.echo_login = False  # fault: the token endpoint refuses, quoting the posted form
+        # fault: the token endpoint refuses, quoting the posted form; a spent token is quoted
+        self.echo_login = False
         self.mobile_api_enabled = True
         self.summer = False
         self.api_versions = [LEGACY_VERSION if legacy else API_VERSION]
@@ -283,7 +284,8 @@ class BakalariSandbox(SandboxApp):
             return unauthorized("The specified token is invalid.", "ID2004")
         spent = self.access_token_calls is not None and grant.calls >= self.access_token_calls
         if spent or self.clock() >= grant.expires_at:
-            return unauthorized("The specified token is no longer valid.", "ID2019")
+            quoted = f" ({token})" if self.echo_login else ""  # a hostile server quotes it back
+            return unauthorized(f"The specified token{quoted} is no longer valid.", "ID2019")
         grant.calls += 1
         return self.school.account(grant.username)
 
