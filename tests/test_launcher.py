@@ -37,7 +37,16 @@ def test_a_queued_run_is_carried_out_by_a_detached_process(served, process_execu
     run = finished(runs[0])
     assert run.status == "ok", run.error_message
     assert run.worker and not run.worker.endswith(f":{os.getpid()}")
-    assert f"{run.pk} ok" in Path(process_executor.SYNC_CRON_LOG).read_text()
+    log = Path(process_executor.SYNC_CRON_LOG)
+    # the child writes its line after it recorded the run: wait for it, not for the clock
+    assert logged(log, f"{run.pk} ok"), log.read_text()
+
+
+def logged(log: Path, line: str, seconds: float = 30) -> bool:
+    deadline = time.monotonic() + seconds
+    while line not in log.read_text() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return line in log.read_text()
 
 
 def test_a_process_that_cannot_start_fails_the_runs_instead_of_leaving_them_queued(
