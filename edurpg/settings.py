@@ -5,11 +5,15 @@ with a bare environment, so the file is found relative to this project, never th
 """
 
 import re
+import base64
+import hashlib
 import shlex
 from contextlib import suppress
+from datetime import timedelta
 from pathlib import Path
 
 import environ
+from csp.constants import NONCE, NONE, SELF, UNSAFE_HASHES
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -88,6 +92,8 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "axes",
+    "csp",
     "django_crontab",
     "import_export",
     "tenants",
@@ -98,12 +104,14 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",  # last, as django-axes requires
 ]
 
 ROOT_URLCONF = "edurpg.urls"
@@ -167,6 +175,51 @@ SECURE_HSTS_PRELOAD = flag("SECURE_HSTS_PRELOAD", default=False)
 if flag("SECURE_PROXY_SSL_HEADER", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 X_FRAME_OPTIONS = "DENY"
+
+
+def csp_hash(text: str) -> str:
+    """The Content-Security-Policy source that allows exactly this inline text."""
+    return f"'sha256-{base64.b64encode(hashlib.sha256(text.encode()).digest()).decode()}'"
+
+
+# Content-Security-Policy: this site's own files only. Our templates' inline scripts and styles
+# carry the request's nonce; import-export's export page has attributes of its own, allowed by
+# their exact text.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "script-src-attr": [UNSAFE_HASHES, csp_hash("onSelectToggleChange(event)")],
+        "style-src": [SELF, NONCE],
+        "style-src-attr": [UNSAFE_HASHES, csp_hash("padding: 0;"), csp_hash("font-weight: bold;")],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+    }
+}
+
+# Login guessing: after AXES_FAILURE_LIMIT failed logins of one username from one address, that
+# pair is refused for AXES_COOLOFF_MINUTES (django-axes; each refused try starts them again).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = number("AXES_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=number("AXES_COOLOFF_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "edurpg.lockout.locked_out"
+# The address is the one that connected, unless TRUSTED_PROXY_COUNT proxies stand in front, each
+# appending the address it saw to X-Forwarded-For: then it is that many entries from the end, and
+# whatever a client wrote there itself is ignored. (ipware counts only the proxies listed in the
+# header; non-strict, a longer header still yields the entry our proxies wrote.)
+TRUSTED_PROXY_COUNT = number("TRUSTED_PROXY_COUNT", 0, minimum=0)
+AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
+if TRUSTED_PROXY_COUNT:
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
+    AXES_IPWARE_PROXY_COUNT = TRUSTED_PROXY_COUNT - 1
+IPWARE_STRICT = False
 
 # Outbound connections: https to public hosts only, unless this is set (the sandboxes run on
 # loopback over plain http).
@@ -255,5 +308,9 @@ LOGGING = {
         }
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    "loggers": {"httpx": {"level": "WARNING"}, "httpcore": {"level": "WARNING"}},
+    "loggers": {
+        "httpx": {"level": "WARNING"},
+        "httpcore": {"level": "WARNING"},
+        "axes.apps": {"level": "WARNING"},  # its start-up banner, in every command's output
+    },
 }

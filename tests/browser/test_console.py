@@ -1,7 +1,8 @@
 """The console in a real browser: log in, connect to the sandbox, test, sync now, read history.
 
 Debian's chromium drives it (CI installs it with apt); screenshots of each step are kept in
-test-artifacts/browser/.
+test-artifacts/browser/. Every page is watched for errors, a script or style refused by the
+Content-Security-Policy among them: the console works under the policy or the test fails.
 """
 
 import re
@@ -20,6 +21,10 @@ from tenants.models import Connection, Tenant
 CHROMIUM = Path("/usr/bin/chromium")
 SHOTS = Path(django_settings.BASE_DIR) / "test-artifacts" / "browser"
 PASSWORD = "Operátor-Heslo-2026"
+# The browser logs a refusal itself too; this names the directive and what was refused.
+REPORT_REFUSALS = """document.addEventListener("securitypolicyviolation", (event) => console.error(
+  `refused by ${event.violatedDirective}: ${event.blockedURI} at line ${event.lineNumber}`
+));"""
 
 pytestmark = [
     pytest.mark.skipif(
@@ -31,17 +36,34 @@ pytestmark = [
 
 @contextmanager
 def chromium_page():
-    """A page of a headless Chromium. The database is used only outside this block: Playwright
-    runs an event loop in this thread, where Django would hand out a separate connection."""
+    """A page of a headless Chromium; an error any of its pages or popups logs fails the test
+    when the block ends. The database is used only outside this block: Playwright runs an event
+    loop in this thread, where Django would hand out a separate connection."""
     SHOTS.mkdir(parents=True, exist_ok=True)
+    errors = []
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
-        page = browser.new_page(viewport={"width": 1280, "height": 1000})
+        context = browser.new_context(viewport={"width": 1280, "height": 1000})
+        context.add_init_script(REPORT_REFUSALS)
+        context.on("page", lambda page: watch(page, errors))
+        page = context.new_page()
         page.set_default_timeout(15_000)
         try:
             yield page
         finally:
             browser.close()
+    assert errors == []
+
+
+def watch(page, errors: list[str]) -> None:
+    page.on("console", lambda message: keep_error(message, errors))
+    page.on("pageerror", lambda error: errors.append(f"{page.url}: {error}"))
+
+
+def keep_error(message, errors: list[str]) -> None:
+    where = message.location.get("url", "")
+    if message.type == "error" and not where.endswith("/favicon.ico"):  # the site has none
+        errors.append(f"{where}: {message.text}")
 
 
 def shot(page, name: str) -> None:
@@ -63,6 +85,12 @@ def test_an_operator_connects_tests_syncs_and_reads_the_history(live_server, ser
         expect(page.locator("#user-tools")).to_contain_text("operator")
 
         page.goto(f"{live_server.url}/admin/tenants/connection/add/")
+        with page.expect_popup() as popup:  # the admin's own scripts: "+" beside the tenant
+            page.click("#add_id_tenant")
+        popup.value.fill("#id_name", "Gymnázium Vedlejší")
+        popup.value.fill("#id_slug", "vedlejsi")
+        popup.value.click("input[name=_save]")
+        expect(page.locator("#id_tenant option:checked")).to_have_text("Gymnázium Vedlejší")
         page.select_option("#id_tenant", str(tenant.pk))
         page.select_option("#id_source", "bakalari")
         expect(page.locator("fieldset.source-sari")).to_be_hidden()
@@ -105,6 +133,17 @@ def test_an_operator_connects_tests_syncs_and_reads_the_history(live_server, ser
         expect(rows.first).to_contain_text("OK")
         expect(rows.first).to_contain_text("2682 created")
         shot(page, "5-history")
+
+        page.goto(f"{live_server.url}/admin/bakalari/pupil/")
+        expect(page.locator("#result_list tbody tr")).to_have_count(100)
+        page.goto(f"{live_server.url}/admin/tenants/tenant/")
+        page.click("#action-toggle")  # the admin's own scripts: select every row
+        expect(page.locator(".action-counter")).to_contain_text("2 of 2 selected")
+        page.goto(f"{live_server.url}/admin/sync/syncrun/export/")
+        fields = page.locator(".selectable-field-export-row input[type=checkbox]:visible")
+        expect(fields.first).to_be_checked()
+        page.uncheck("input[name=select-all-toggle]")  # import-export's attribute handler
+        expect(fields.first).not_to_be_checked()
 
     connection = Connection.objects.get(tenant=tenant)
     assert connection.base_url == f"{served.url}/bakalari"
