@@ -4,9 +4,9 @@ Values come from the process environment, then from `.env` beside manage.py (cro
 with a bare environment, so the file is found relative to this project, never the cwd).
 """
 
-import re
 import base64
 import hashlib
+import re
 import shlex
 from contextlib import suppress
 from datetime import timedelta
