@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 
 import httpx
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from tenacity import (
     Retrying,
     retry_if_exception,
@@ -25,7 +26,7 @@ from tenacity import (
     wait_exponential_jitter,
 )
 
-from . import url_policy
+from . import network, url_policy
 from .errors import ConfigError, ProtocolError, SyncError, TransientError
 
 log = logging.getLogger(__name__)
@@ -63,8 +64,9 @@ class RetryPolicy:
 @dataclass(frozen=True)
 class Limits:
     timeout: float = 15.0
-    # The timeout bounds each read only; a server trickling bytes slower than that would hold
-    # the request, and the run's lease, forever. This bounds the whole attempt.
+    # The timeout bounds each read only; a server sending its headers or body a byte at a time,
+    # each within the timeout, would hold the request, and the run's lease, forever. This bounds
+    # the whole attempt: connecting, sending, the status line, the headers and the body.
     deadline: float = 120.0
     max_in_flight: int = 4
     max_response_bytes: int = 50 * 1024 * 1024
@@ -129,13 +131,17 @@ class HttpClient:
         if allow_insecure is None:
             allow_insecure = settings.SYNC_ALLOW_INSECURE_URLS
         self.allow_insecure = allow_insecure
-        self._check_host = transport is None and not allow_insecure
+        # An injected transport (the in-process sandboxes) is a network of its own.
+        self._check_url = transport is None
+        if transport is None:
+            transport = network.GuardedTransport(
+                ssl_context=tls_context(), check_addresses=not allow_insecure
+            )
         self._client = httpx.Client(
             transport=transport,
             timeout=httpx.Timeout(self.limits.timeout, connect=min(self.limits.timeout, 10.0)),
             headers={"User-Agent": USER_AGENT},
             follow_redirects=False,
-            verify=tls_context(),
         )
         self._slots = threading.BoundedSemaphore(self.limits.max_in_flight)
         self._count_lock = threading.Lock()
@@ -190,20 +196,18 @@ class HttpClient:
 
     def _send(self, method: str, path: str, **kwargs) -> Response:
         description = f"{method} {path}"
-        if self._check_host:
-            self._refuse_private_address()
+        if self._check_url:
+            self._refuse_stored_url()
         with self._slots:
             started = time.monotonic()
             try:
-                with self._client.stream(method, self.base_url + path, **kwargs) as response:
-                    content = self._read_capped(response, description, started)
-            except httpx.TimeoutException:
-                raise timed_out(self.server_name, self.limits.timeout, description) from None
-            except httpx.TransportError as exc:
-                raise connection_failure(self.server_name, self.host, exc, description) from None
-            finally:
-                with self._count_lock:
-                    self.requests_made += 1
+                response, content = self._exchange(method, path, description, started, **kwargs)
+            except network.RefusedAddress:
+                raise  # refused before connecting: no request was made
+            except BaseException:
+                self._count_request()
+                raise
+            self._count_request()
         elapsed = time.monotonic() - started
         log.debug("%s -> %s in %.0f ms", description, response.status_code, elapsed * 1000)
         result = Response(response.status_code, response.headers, content, description)
@@ -211,6 +215,26 @@ class HttpClient:
         if transient is not None:
             raise transient
         return result
+
+    def _exchange(self, method: str, path: str, description: str, started: float, **kwargs):
+        """One attempt: every socket operation of it ends by the deadline."""
+        deadline = started + self.limits.deadline
+        try:
+            with (
+                network.deadline(deadline),
+                self._client.stream(method, self.base_url + path, **kwargs) as response,
+            ):
+                return response, self._read_capped(response, description, deadline)
+        except httpx.TimeoutException:
+            passed = time.monotonic() >= deadline
+            seconds = self.limits.deadline if passed else self.limits.timeout
+            raise timed_out(self.server_name, seconds, description) from None
+        except httpx.TransportError as exc:
+            raise connection_failure(self.server_name, self.host, exc, description) from None
+
+    def _count_request(self) -> None:
+        with self._count_lock:
+            self.requests_made += 1
 
     def transient_answer(self, response: Response) -> TransientError | None:
         """The passing fault this answer reports, to be retried: HTTP 429 and 5xx here; a source
@@ -220,12 +244,12 @@ class HttpClient:
             return overload(self.server_name, response)
         return None
 
-    def _read_capped(self, response: httpx.Response, description: str, started: float) -> bytes:
+    def _read_capped(self, response: httpx.Response, description: str, deadline: float) -> bytes:
+        # The network's reads stop at the deadline themselves; an injected transport's do not.
         cap = self.limits.max_response_bytes
         declared = response.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > cap:
             raise too_big(self.server_name, cap, description)
-        deadline = started + self.limits.deadline
         chunks, size = [], 0
         for chunk in response.iter_bytes():
             if time.monotonic() > deadline:
@@ -236,21 +260,17 @@ class HttpClient:
             chunks.append(chunk)
         return b"".join(chunks)
 
-    def _refuse_private_address(self) -> None:
-        """A public name that resolves to a private address is refused too (DNS rebinding)."""
+    def _refuse_stored_url(self) -> None:
+        """The stored address may have been written past the form (straight into the database):
+        its scheme is checked again before each request, its host where the socket connects."""
         try:
-            infos = socket.getaddrinfo(self.host, None)
-        except OSError:
-            return  # the request itself reports the failed lookup with its own sentence
-        for info in infos:
-            address = info[4][0]
-            if url_policy.is_local_host(address.split("%")[0]):
-                raise ConfigError(
-                    f"{self.host} resolves to a private or local address ({address}); "
-                    "only public servers are allowed.",
-                    step="resolve",
-                )
-        self._check_host = False
+            url_policy.check_stored(self.base_url, allow_insecure=self.allow_insecure)
+        except ValidationError as exc:
+            raise ConfigError(
+                f"The {self.server_name} address is refused: {' '.join(exc.messages)} "
+                "Correct it in the connection's settings.",
+                step="config",
+            ) from None
 
 
 def timed_out(server_name: str, seconds: float, description: str) -> TransientError:

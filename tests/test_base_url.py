@@ -1,6 +1,11 @@
+import ipaddress
+
 import pytest
 from django.core.exceptions import ValidationError
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from sync import url_policy
 from sync.sources.bakalari.source import normalize_base_url as bakalari_base
 from sync.sources.sari.source import SariSource
 
@@ -51,3 +56,67 @@ def test_sari_custom_environment_needs_a_url():
     with pytest.raises(ValidationError) as caught:
         SariSource().locate({"environment": "custom", "base_url": ""}, allow_insecure=False)
     assert "base_url" in caught.value.message_dict
+
+
+@pytest.mark.parametrize(
+    "host",
+    [
+        "[::ffff:127.0.0.1]",  # IPv4-mapped loopback
+        "[::ffff:a9fe:a9fe]",  # ... the cloud metadata address, 169.254.169.254
+        "[::127.0.0.1]",  # IPv4-compatible loopback
+        "[::a00:1]",  # ... 10.0.0.1
+        "[64:ff9b::7f00:1]",  # NAT64 of 127.0.0.1
+        "[64:ff9b::c0a8:101]",  # ... of 192.168.1.1
+        "[64:ff9b:1::a00:1]",  # local-use NAT64 prefix
+        "[2002:7f00:1::]",  # 6to4 of 127.0.0.1
+        "[2002:a9fe:a9fe::1]",  # ... of 169.254.169.254
+        "[2001:0:4136:e378:8000:63bf:80ff:fffe]",  # Teredo, hiding 127.0.0.1
+        "[2001:0:808:808::f7f7:f7f7]",  # Teredo, hiding 8.8.8.8: a tunnel, never a server
+        "[fe80::1]",  # link-local
+        "[fd12:3456::1]",  # unique-local
+        "[fec0::1]",  # site-local (deprecated)
+        "[ff02::1]",  # multicast
+        "[ff0e::1]",  # ... of global scope
+        "[::]",  # unspecified
+        "[100::1]",  # discard-only
+        "[2001:db8::1]",  # documentation
+        "100.64.0.1",  # carrier-grade NAT
+        "224.0.0.1",  # multicast
+        "239.255.255.250",
+        "240.0.0.1",  # reserved
+        "255.255.255.255",  # broadcast
+        "198.18.0.1",  # benchmarking
+        "192.0.0.8",  # IETF protocol assignments
+    ],
+)
+def test_addresses_off_the_public_internet_are_refused_in_every_form(host):
+    with pytest.raises(ValidationError, match="local or private"):
+        bakalari_base(f"https://{host}/", allow_insecure=False)
+
+
+@pytest.mark.parametrize(
+    "host",
+    [
+        "8.8.8.8",
+        "[2001:4860:4860::8888]",
+        "[::ffff:8.8.8.8]",  # the forms that carry a public IPv4 address stay allowed:
+        "[64:ff9b::808:808]",  # an IPv6-only network reaches IPv4 servers through NAT64
+        "[2002:808:808::1]",
+    ],
+)
+def test_public_addresses_are_allowed_in_every_form(host):
+    assert bakalari_base(f"https://{host}/", allow_insecure=False) == f"https://{host}"
+
+
+@given(st.ip_addresses(v=4))
+@settings(max_examples=300, database=None)
+def test_an_ipv6_form_carrying_an_ipv4_address_is_judged_as_that_address(address):
+    carried = int(address)
+    forms = [
+        ipaddress.IPv6Address((0xFFFF << 32) | carried),  # ::ffff:a.b.c.d
+        ipaddress.IPv6Address(carried),  # ::a.b.c.d
+        ipaddress.IPv6Address(int(url_policy.NAT64.network_address) | carried),
+        ipaddress.IPv6Address((0x2002 << 112) | (carried << 80) | 1),  # 6to4
+    ]
+    verdict = url_policy.is_public_address(address)
+    assert [url_policy.is_public_address(form) for form in forms] == [verdict] * len(forms)
