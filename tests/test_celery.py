@@ -459,7 +459,7 @@ def test_dry_run_reports_right_here_instead_of_queueing(served, celery_env):
     result = manage("sync_sources", "--dry-run", **celery_env)
 
     assert result.returncode == 0, result.stderr
-    assert result.stdout.startswith("ok ")
+    assert result.stdout.startswith("dry run: ok ")
     run = SyncRun.objects.get()
     assert run.dry_run and run.status == "ok" and run.counts["course"]["created"] > 0
     assert not Course.objects.exists()
