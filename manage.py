@@ -38,7 +38,7 @@ def check_schedule(command: list[str]) -> None:
     from django.conf import settings
     from django.core.exceptions import ImproperlyConfigured
 
-    from sync.schedule import schedule_problem
+    from sync.run.schedule import schedule_problem
 
     problem = schedule_problem(settings.SYNC_SCHEDULE)
     if problem and command != ["check"]:

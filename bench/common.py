@@ -68,7 +68,7 @@ def empty_database() -> None:
 
 def connect(slug: str, sandbox_url: str, source: str = "bakalari"):
     """A tenant with an enabled connection to the sandbox served at `sandbox_url`."""
-    from sync import registry
+    from sync.sources import registry
     from tenants.models import Connection, Tenant
 
     tenant = Tenant.objects.create(slug=slug, name=slug.title())

@@ -66,7 +66,7 @@ def format_row(delayed: dict, floor: dict) -> list[str]:
 
 def timed_rounds(latency: float) -> dict[int, dict]:
     """One untimed round, then one timed round per worker count, against a fresh sandbox."""
-    from sync.engine import sync_many
+    from sync.run.engine import sync_many
 
     common.empty_database()
     rounds = {}

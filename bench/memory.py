@@ -22,7 +22,7 @@ def peak_mb() -> float:
 
 def child(connection_id: int) -> None:
     common.setup_django(migrate=False)  # the parent migrated; loading migrations costs 60 MB
-    from sync.engine import sync_connection
+    from sync.run.engine import sync_connection
     from tenants.models import Connection
 
     connection = Connection.objects.select_related("tenant").get(pk=connection_id)

@@ -64,7 +64,7 @@ def format_row(row: dict) -> list[str]:
 
 
 def measure(label: str, copies: int) -> dict:
-    from sync.engine import sync_connection
+    from sync.run.engine import sync_connection
 
     common.empty_database()
     with common.served_school(pupil_copies=copies) as url:
@@ -130,7 +130,7 @@ def counted_queries():
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from sync import engine
+    from sync.run import engine
 
     counts = {"write_queries": 0}
     real_write_streams = engine.write_streams

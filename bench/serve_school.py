@@ -11,9 +11,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sync.sandbox import Mount, make_loopback_server  # noqa: E402
 from sync.sources.bakalari.dataset import School  # noqa: E402
 from sync.sources.bakalari.sandbox import BakalariSandbox  # noqa: E402
+from sync.upstream.sandbox import Mount, make_loopback_server  # noqa: E402
 
 
 def school_of(copies: int, classes: int | None) -> School:

@@ -103,26 +103,26 @@ def school(size: int):
 
 def CLASSES():  # noqa: N802 - a constant, built once Django is set up
     from sync.sources.bakalari.models import SchoolClass
-    from sync.streams import Stream
+    from sync.sources.streams import Stream
 
     return Stream("class", SchoolClass, "classes")
 
 
 def PUPILS():  # noqa: N802
     from sync.sources.bakalari.models import Pupil
-    from sync.streams import Stream
+    from sync.sources.streams import Stream
 
     return Stream("pupil", Pupil, "pupils")
 
 
 def class_record():
-    from sync.streams import Record
+    from sync.sources.streams import Record
 
     return Record("1.A", {"abbrev": "1.A", "name": "Prima A"})
 
 
 def pupils(count: int, version: str):
-    from sync.streams import Record
+    from sync.sources.streams import Record
 
     return [
         Record(
@@ -137,8 +137,8 @@ def pupils(count: int, version: str):
 def engine_write(tenant, class_ids: dict, records, stream=None) -> None:
     from django.utils import timezone
 
-    from sync.streams import Batch
-    from sync.writer import StreamWriter
+    from sync.run.writer import StreamWriter
+    from sync.sources.streams import Batch
 
     stream = stream or PUPILS()
     StreamWriter(tenant, "bakalari", stream, timezone.now(), class_ids).write(Batch(records))
@@ -149,8 +149,8 @@ def naive_loop(tenant, class_ids: dict, records) -> None:
     from django.utils import timezone
 
     from sync.models import ExternalRef
+    from sync.run.writer import checksum
     from sync.sources.bakalari.models import Pupil
-    from sync.writer import checksum
 
     now, content_type = timezone.now(), ContentType.objects.get_for_model(Pupil)
     class_id = class_ids["class"]["1.A"]
@@ -189,8 +189,8 @@ def raw_upsert(tenant, class_ids: dict, records) -> None:
     from django.utils import timezone
 
     from sync.models import ExternalRef
+    from sync.run.writer import checksum
     from sync.sources.bakalari.models import Pupil
-    from sync.writer import checksum
 
     now, content_type = timezone.now(), ContentType.objects.get_for_model(Pupil)
     class_id = class_ids["class"]["1.A"]

@@ -1,7 +1,7 @@
 """The Celery app of SYNC_EXECUTOR=celery (docs/scaling.md).
 
 `celery -A edurpg worker` runs syncs; `celery -A edurpg beat` queues every enabled connection on
-SYNC_SCHEDULE, as cron would. Only Celery's command line and sync.celery_tasks import this
+SYNC_SCHEDULE, as cron would. Only Celery's command line and sync.ops.celery_tasks import this
 module, so a deployment on the default executor never imports Celery. Its configuration is the
 CELERY_* block of edurpg/settings.py.
 """
@@ -20,7 +20,7 @@ if not settings.CELERY_BROKER_URL:
     # Celery would otherwise fall back to a guest broker on localhost and wait there forever.
     raise ImproperlyConfigured("CELERY_BROKER_URL is not set (see docs/scaling.md)")
 
-app = Celery("edurpg", include=["sync.celery_tasks"])
+app = Celery("edurpg", include=["sync.ops.celery_tasks"])
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.conf.beat_schedule = {
     "sync-enabled-connections": {

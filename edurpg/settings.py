@@ -252,7 +252,9 @@ SYNC_CRON_LOG = env.str("SYNC_CRON_LOG", default=str(BASE_DIR / "var" / "cron.lo
 # The cron line appends to it before Python starts: a missing folder would stop every tick.
 with suppress(OSError):  # where it cannot be made, the job's own redirect says so in cron's mail
     Path(SYNC_CRON_LOG).parent.mkdir(parents=True, exist_ok=True)
-CRONJOBS = [(SYNC_SCHEDULE, "sync.cron.scheduled_sync", f">> {shlex.quote(SYNC_CRON_LOG)} 2>&1")]
+CRONJOBS = [
+    (SYNC_SCHEDULE, "sync.ops.cron.scheduled_sync", f">> {shlex.quote(SYNC_CRON_LOG)} 2>&1")
+]
 CRONTAB_DJANGO_SETTINGS_MODULE = "edurpg.settings"
 CRONTAB_DJANGO_MANAGE_PATH = str(BASE_DIR / "manage.py")
 CRONTAB_LOCK_JOBS = True  # same-host overlap; the database lease covers other machines
@@ -296,10 +298,10 @@ LOGGING = {
     "disable_existing_loggers": False,
     "formatters": {
         "text": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
-        "json": {"()": "sync.logformat.JsonLinesFormatter"},
+        "json": {"()": "sync.ops.logformat.JsonLinesFormatter"},
     },
     # no log line leaves with a secret of the connection being synced or tested
-    "filters": {"scrub_secrets": {"()": "sync.scrub.ScrubSecrets"}},
+    "filters": {"scrub_secrets": {"()": "sync.upstream.scrub.ScrubSecrets"}},
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",

@@ -8,6 +8,10 @@ class SyncConfig(AppConfig):
     def ready(self) -> None:
         from django.core import checks
 
-        from .schedule import check_schedule
+        from sync.console import admin  # noqa: F401 - the console's pages register themselves
+        from sync.run.schedule import check_schedule
+        from sync.sources import registry
+        from tenants.models import Connection
 
         checks.register(check_schedule)
+        Connection.label_source = staticmethod(registry.label_of)

@@ -5,10 +5,10 @@ from datetime import datetime
 import httpx
 import pytest
 
-from sync.http import RetryPolicy
 from sync.sources.bakalari import dataset
 from sync.sources.bakalari.client import BakalariClient
 from sync.sources.bakalari.sandbox import BakalariSandbox
+from sync.upstream.http import RetryPolicy
 
 BAKALARI_PREFIX = "/skola/bakalari"
 BAKALARI_URL = "http://bakalari.test" + BAKALARI_PREFIX

@@ -5,11 +5,11 @@ from datetime import datetime
 import httpx
 import pytest
 
-from sync.http import RetryPolicy
 from sync.sources.sari import dataset
 from sync.sources.sari.client import SariClient
 from sync.sources.sari.formats import ZURICH
 from sync.sources.sari.sandbox import SariSandbox
+from sync.upstream.http import RetryPolicy
 
 SARI_PREFIX = "/sari"
 SARI_URL = "http://sari.test" + SARI_PREFIX

@@ -5,8 +5,8 @@ For what crosses threads or processes: `sync_sources`, its workers, overlapping 
 
 import pytest
 
-from sync import registry
-from sync.sandbox import LoopbackServer, Mount
+from sync.sources import registry
+from sync.upstream.sandbox import LoopbackServer, Mount
 from tenants.models import Connection, Tenant
 
 

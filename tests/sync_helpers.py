@@ -5,8 +5,8 @@ from django.apps import apps
 from django.db import connection as db
 from django.test.utils import CaptureQueriesContext
 
-from sync.engine import sync_connection
 from sync.models import ExternalRef
+from sync.run.engine import sync_connection
 
 MIRROR_APPS = ("bakalari", "sari")
 

@@ -9,8 +9,9 @@ from django.contrib.auth.models import Permission, User
 from django.test import Client
 from django.urls import reverse
 
-from sync import lease, registry
 from sync.models import ExternalRef, SyncRun
+from sync.run import lease
+from sync.sources import registry
 from sync.sources.bakalari.models import Pupil
 from tenants.models import Connection, Tenant
 

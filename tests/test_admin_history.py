@@ -86,7 +86,7 @@ def test_the_history_list_costs_the_same_few_queries_for_12_or_1000_runs(
     ("query", "expected"),
     [
         ("", 16),
-        ("connection__source__exact=sari", 8),
+        ("connection__source=sari", 8),
         ("status__exact=failed", 4),
         ("trigger__exact=manual", 8),
         ("dry_run__exact=1", 0),

@@ -8,10 +8,10 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from sync import lease
-from sync.health import connection_health
 from sync.models import SyncRun
-from sync.schedule import expected_interval
+from sync.run import lease
+from sync.run.health import connection_health
+from sync.run.schedule import expected_interval
 from tenants.models import Connection, Tenant
 
 CONNECTIONS = reverse("admin:tenants_connection_changelist")

@@ -4,10 +4,10 @@ import pytest
 from django.contrib.auth.models import Permission, User
 from django.urls import reverse
 
-from sync.engine import sync_connection
 from sync.models import ApiToken, ExternalRef
+from sync.ops.tokens import create_token
+from sync.run.engine import sync_connection
 from sync.sources.sari.models import Participant
-from sync.tokens import create_token
 
 TOKENS = reverse("admin:sync_apitoken_changelist")
 

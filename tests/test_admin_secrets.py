@@ -6,9 +6,9 @@ from urllib.parse import quote, quote_plus
 import pytest
 from django.urls import reverse
 
-from sync import registry
-from sync.engine import sync_connection
 from sync.models import SyncRun
+from sync.run.engine import sync_connection
+from sync.sources import registry
 from tests.admin_pages import as_posted, inlines_as_posted
 
 TYPED = "Napsané-Špatné-Heslo-9"

@@ -8,8 +8,8 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from sync.models import ApiToken, SyncRun
+from sync.ops.tokens import create_token, digest
 from sync.sources.bakalari.models import Pupil
-from sync.tokens import create_token, digest
 from tenants.models import Connection
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -7,10 +7,10 @@ from urllib.parse import parse_qs
 import httpx
 import pytest
 
-from sync.errors import BadCredentials, PermissionDenied, ProtocolError
 from sync.sources.bakalari import dataset
 from sync.sources.bakalari.formats import parse_time
 from sync.sources.bakalari.sandbox import BakalariSandbox
+from sync.upstream.errors import BadCredentials, PermissionDenied, ProtocolError
 from tests.fixtures_bakalari import BAKALARI_PREFIX
 
 

@@ -5,9 +5,9 @@ import socket
 import httpx
 import pytest
 
-from sync.sandbox import LoopbackServer
 from sync.sources.bakalari import dataset
 from sync.sources.bakalari.source import BakalariSource
+from sync.upstream.sandbox import LoopbackServer
 from tests.fixtures_bakalari import BAKALARI_PREFIX
 
 pytestmark = pytest.mark.django_db

@@ -5,7 +5,9 @@ import json
 import httpx
 import pytest
 
-from sync.errors import (
+from sync.sources.bakalari import dataset
+from sync.sources.bakalari.source import BakalariSource
+from sync.upstream.errors import (
     BadCredentials,
     ConfigError,
     PermissionDenied,
@@ -14,8 +16,6 @@ from sync.errors import (
     TransientError,
     UpstreamError,
 )
-from sync.sources.bakalari import dataset
-from sync.sources.bakalari.source import BakalariSource
 
 
 def raised(kind, call, *args):

@@ -4,9 +4,9 @@ import time
 
 import pytest
 
-from sync.errors import ConfigError, ProtocolError, TransientError
-from sync.http import Limits, RetryPolicy
-from sync.sandbox import LoopbackServer
+from sync.upstream.errors import ConfigError, ProtocolError, TransientError
+from sync.upstream.http import Limits, RetryPolicy
+from sync.upstream.sandbox import LoopbackServer
 from tests.fixtures_bakalari import BAKALARI_PREFIX
 
 HANG = 3.0  # seconds a hanging answer takes: far past the timeout of the tests below

@@ -5,9 +5,9 @@ import traceback
 
 import pytest
 
-from sync.errors import SyncError
-from sync.sandbox import LoopbackServer
 from sync.sources.bakalari import dataset
+from sync.upstream.errors import SyncError
+from sync.upstream.sandbox import LoopbackServer
 from tests.fixtures_bakalari import BAKALARI_PREFIX
 
 WRONG_PASSWORD = "Chybné-Heslo-Ž9"

@@ -3,12 +3,12 @@
 import httpx
 import pytest
 
-from sync import registry
-from sync.errors import ConfigError
-from sync.sandbox import Mount
+from sync.sources import registry
 from sync.sources.bakalari import dataset, mirror
 from sync.sources.bakalari.sandbox import BakalariSandbox
 from sync.sources.bakalari.source import BakalariSource
+from sync.upstream.errors import ConfigError
+from sync.upstream.sandbox import Mount
 
 
 @pytest.fixture

@@ -5,9 +5,9 @@ from django.core.exceptions import ValidationError
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sync import url_policy
 from sync.sources.bakalari.source import normalize_base_url as bakalari_base
 from sync.sources.sari.source import SariSource
+from sync.upstream import url_policy
 
 
 @pytest.mark.parametrize(

@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 
 from sync.models import Lease, SyncRun
+from sync.ops.tokens import create_token
 from sync.sources.sari.models import Course
-from sync.tokens import create_token
 from tests.processes import ROOT, environment, manage
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -179,7 +179,7 @@ from django.core.management import call_command
 for package in ("edurpg", "sync", "tenants"):
     module = importlib.import_module(package)
     for found in pkgutil.walk_packages(module.__path__, package + "."):
-        if found.name not in ("edurpg.celery", "sync.celery_tasks"):
+        if found.name not in ("edurpg.celery", "sync.ops.celery_tasks"):
             importlib.import_module(found.name)
 call_command("check")
 print("celery imported:", sorted(m for m in sys.modules if m.split(".")[0] in ("celery", "kombu")))
@@ -294,7 +294,7 @@ def test_a_pool_process_killed_mid_run_its_task_is_given_back(served, workers, c
 
 
 def test_a_run_delivered_again_while_it_runs_is_synced_once(served, workers):
-    from sync.celery_tasks import execute_run
+    from sync.ops.celery_tasks import execute_run
 
     connection = served.connect("autoskola", source="sari")
     served.apps["sari"].faults.latency = 0.5  # a run of seconds, until the second copy is seen
@@ -321,7 +321,7 @@ def test_a_run_delivered_again_while_it_runs_is_synced_once(served, workers):
 
 
 def test_a_copy_finding_its_own_run_holding_the_lease_leaves_it_alone(served):
-    from sync import engine, lease
+    from sync.run import engine, lease
 
     connection = served.connect("autoskola", source="sari")
     run = SyncRun.objects.create(connection=connection, trigger="api")
@@ -378,7 +378,7 @@ def test_beat_task_queues_every_enabled_connection(served, workers, settings):
 
 
 def test_the_crontab_job_queues_instead_of_syncing(served, workers):
-    from sync.cron import scheduled_sync
+    from sync.ops.cron import scheduled_sync
 
     served.connect("autoskola-a", source="sari")
     (worker,) = workers.start(1)

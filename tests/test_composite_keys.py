@@ -8,7 +8,7 @@ from sync.models import SyncRun
 from sync.sources.bakalari import dataset
 from sync.sources.bakalari.models import Enrolment
 from sync.sources.bakalari.sandbox import BakalariSandbox
-from sync.streams import composite_key
+from sync.sources.streams import composite_key
 from tests.fixtures_bakalari import BAKALARI_PREFIX
 from tests.reliability_helpers import small_school
 from tests.sync_helpers import run_sync

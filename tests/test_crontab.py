@@ -32,7 +32,7 @@ def test_the_line_runs_under_crons_bare_environment(tmp_path, settings):
     log = tmp_path / "cron.log"
     # Only the documented prefix carries configuration into cron's environment.
     settings.CRONTAB_COMMAND_PREFIX = f"DATABASE_URL=sqlite:///{database} SYNC_CRON_LOG={log}"
-    settings.CRONJOBS = [(settings.SYNC_SCHEDULE, "sync.cron.scheduled_sync", f">> {log} 2>&1")]
+    settings.CRONJOBS = [(settings.SYNC_SCHEDULE, "sync.ops.cron.scheduled_sync", f">> {log} 2>&1")]
     migrate = [sys.executable, "manage.py", "migrate", "-v0"]
     env = {"DATABASE_URL": f"sqlite:///{database}", "PATH": "/usr/bin:/bin"}
     subprocess.run(migrate, cwd=ROOT, env=env, check=True)
@@ -67,7 +67,7 @@ def test_crontab_add_show_remove_round_trip():
     try:
         manage("add")
         assert generated_lines()[0] in crontab_lines()
-        assert "sync.cron.scheduled_sync" in manage("show")
+        assert "sync.ops.cron.scheduled_sync" in manage("show")
         manage("remove")
         assert settings.CRONTAB_COMMENT not in crontab_lines()
     finally:

@@ -2,8 +2,8 @@
 
 import pytest
 
-from sync.engine import sync_many
 from sync.models import SyncRun
+from sync.run.engine import sync_many
 from sync.sources.bakalari.models import Event, Pupil
 from tests.db_triggers import refusing
 from tests.sync_helpers import run_sync, snapshot

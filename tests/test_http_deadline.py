@@ -8,9 +8,9 @@ import time
 
 import pytest
 
-from sync.errors import TransientError
-from sync.http import Limits, RetryPolicy
-from sync.sandbox import DRIP_PIECES, LoopbackServer
+from sync.upstream.errors import TransientError
+from sync.upstream.http import Limits, RetryPolicy
+from sync.upstream.sandbox import DRIP_PIECES, LoopbackServer
 from tests.fixtures_bakalari import BAKALARI_PREFIX
 
 DEADLINE = 0.5

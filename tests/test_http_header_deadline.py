@@ -14,8 +14,8 @@ import time
 
 import pytest
 
-from sync.errors import TransientError
-from sync.http import HttpClient, Limits, RetryPolicy
+from sync.upstream.errors import TransientError
+from sync.upstream.http import HttpClient, Limits, RetryPolicy
 
 DEADLINE = 1.0
 PAUSE = 0.02  # between bytes; the read timeout below is 250 times longer

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from sync import launcher
 from sync.models import SyncRun
+from sync.run import launcher
 from tests import processes
 
 pytestmark = pytest.mark.django_db(transaction=True)  # the child process reads what we commit

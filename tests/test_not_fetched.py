@@ -5,13 +5,13 @@ import logging
 import pytest
 from django.urls import reverse
 
-from sync.engine import require_something_read
-from sync.errors import PermissionDenied
 from sync.models import SyncRun
+from sync.run.engine import require_something_read
+from sync.run.summary import batch_summary
 from sync.sources.bakalari import dataset
 from sync.sources.bakalari.models import Pupil
-from sync.streams import Batch
-from sync.summary import batch_summary
+from sync.sources.streams import Batch
+from sync.upstream.errors import PermissionDenied
 from tests.sync_helpers import run_sync
 
 pytestmark = pytest.mark.django_db
@@ -29,7 +29,7 @@ def pupil_connection(bakalari_connection):
 def test_a_pupils_account_records_pupils_and_enrolments_as_not_fetched(
     pupil_connection, bakalari_sandbox, tenant, caplog
 ):
-    with caplog.at_level(logging.INFO, logger="sync.events"):
+    with caplog.at_level(logging.INFO, logger="sync.run.events"):
         run = run_sync(pupil_connection, bakalari_sandbox)
 
     assert run.status == SyncRun.Status.OK

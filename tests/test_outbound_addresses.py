@@ -13,11 +13,11 @@ import socket
 
 import pytest
 
-from sync.engine import sync_connection
-from sync.errors import ConfigError, TransientError
-from sync.http import HttpClient, Limits, RetryPolicy
 from sync.models import SyncRun
-from sync.sandbox import LoopbackServer
+from sync.run.engine import sync_connection
+from sync.upstream.errors import ConfigError, TransientError
+from sync.upstream.http import HttpClient, Limits, RetryPolicy
+from sync.upstream.sandbox import LoopbackServer
 
 REAL_GETADDRINFO = socket.getaddrinfo
 REAL_CONNECT = socket.socket.connect

@@ -10,10 +10,10 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection as db
 
-from sync.engine import sync_connection
+from sync.console.connection_form import source_connection_form
 from sync.models import ApiToken, SyncRun
+from sync.run.engine import sync_connection
 from sync.sources.bakalari.source import normalize_base_url
-from tenants.forms import source_connection_form
 from tests.processes import database_url, manage, unused_port
 from tests.sync_helpers import run_sync, snapshot
 

@@ -13,14 +13,14 @@ from dataclasses import dataclass
 import pytest
 import time_machine
 
-from sync.engine import sync_connection
 from sync.models import SyncRun
-from sync.sandbox import LoopbackServer
+from sync.run.engine import sync_connection
 from sync.sources.bakalari import dataset as bakalari_data
 from sync.sources.bakalari.models import Pupil
 from sync.sources.bakalari.sandbox import BakalariSandbox
 from sync.sources.sari import dataset as sari_data
 from sync.sources.sari.models import CourseSession, Participant
+from sync.upstream.sandbox import LoopbackServer
 from tests.fixtures_bakalari import BAKALARI_PREFIX, BAKALARI_URL
 from tests.fixtures_sari import SARI_TODAY
 from tests.reliability_helpers import refs_agree_with_rows, small_school

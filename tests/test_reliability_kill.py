@@ -9,8 +9,8 @@ from django.db import connection as db
 from django.db import transaction
 from django.utils import timezone
 
-from sync.engine import sync_connection
 from sync.models import Lease, SyncRun
+from sync.run.engine import sync_connection
 from sync.sources.bakalari.models import Event, Pupil
 from tests.processes import start
 from tests.reliability_helpers import small_school, wait_until

@@ -5,8 +5,8 @@ from datetime import datetime
 
 import pytest
 
-from sync.engine import sync_many
-from sync.schedule import last_tick
+from sync.run.engine import sync_many
+from sync.run.schedule import last_tick
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -28,7 +28,7 @@ def test_a_refused_status_write_fails_the_run_and_keeps_the_mirror(
     school.rename_pupil(school.pupils[0].id, last_name="Nováková")
     before = snapshot(tenant)
 
-    with refuse_status_changes(), caplog.at_level(logging.INFO, logger="sync.events"):
+    with refuse_status_changes(), caplog.at_level(logging.INFO, logger="sync.run.events"):
         run = run_sync(bakalari_connection, bakalari_sandbox)
 
     assert (run.status, run.error_kind) == (SyncRun.Status.FAILED, "database")
@@ -38,7 +38,7 @@ def test_a_refused_status_write_fails_the_run_and_keeps_the_mirror(
     assert (stored.status, stored.error_kind) == (SyncRun.Status.FAILED, "database")
     assert stored.finished_at is not None
     assert snapshot(tenant) == before
-    records = [r for r in caplog.records if r.name == "sync.events"]
+    records = [r for r in caplog.records if r.name == "sync.run.events"]
     events = [r.event for r in records if r.run_id == str(run.pk)]
     assert events == ["sync_start", "sync_fail"]
 

@@ -4,7 +4,6 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from sync.errors import BadCredentials, PermissionDenied, TokenRejected, UpstreamError
 from sync.sources.sari import dataset
 from sync.sources.sari.client import (
     AlreadyConfirmed,
@@ -15,6 +14,7 @@ from sync.sources.sari.client import (
     token_lifetime,
 )
 from sync.sources.sari.formats import ZURICH
+from sync.upstream.errors import BadCredentials, PermissionDenied, TokenRejected, UpstreamError
 
 STARTED_GROUP = (2110003, 2110004)  # Verkehrskunde Lachen: parts 1 and 2 are past
 

@@ -5,9 +5,9 @@ import socket
 import httpx
 import pytest
 
-from sync.sandbox import LoopbackServer
 from sync.sources.sari import dataset
 from sync.sources.sari.source import SariSource
+from sync.upstream.sandbox import LoopbackServer
 from tests.fixtures_sari import SARI_PREFIX
 
 pytestmark = pytest.mark.django_db

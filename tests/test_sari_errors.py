@@ -2,7 +2,10 @@
 
 import pytest
 
-from sync.errors import (
+from sync.sources.sari import dataset
+from sync.sources.sari.client import AlreadyConfirmed, read_groups
+from sync.sources.sari.source import SariSource
+from sync.upstream.errors import (
     BadCredentials,
     ConfigError,
     PermissionDenied,
@@ -11,9 +14,6 @@ from sync.errors import (
     TransientError,
     UpstreamError,
 )
-from sync.sources.sari import dataset
-from sync.sources.sari.client import AlreadyConfirmed, read_groups
-from sync.sources.sari.source import SariSource
 
 pytestmark = pytest.mark.django_db
 

@@ -4,9 +4,9 @@ import time
 
 import pytest
 
-from sync.errors import ProtocolError, TransientError
-from sync.http import Limits, RetryPolicy
-from sync.sandbox import LoopbackServer
+from sync.upstream.errors import ProtocolError, TransientError
+from sync.upstream.http import Limits, RetryPolicy
+from sync.upstream.sandbox import LoopbackServer
 from tests.fixtures_sari import SARI_PREFIX
 
 

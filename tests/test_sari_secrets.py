@@ -12,9 +12,9 @@ from urllib.parse import quote, quote_plus
 import httpx
 import pytest
 
-from sync.errors import ProtocolError, SyncError
-from sync.sandbox import make_loopback_server
 from sync.sources.sari import dataset
+from sync.upstream.errors import ProtocolError, SyncError
+from sync.upstream.sandbox import make_loopback_server
 from tests.fixtures_sari import SARI_DEMO_CREDENTIALS, SARI_PREFIX
 
 WRONG_SECRET = "Falsch+Geheim/0=="
@@ -97,7 +97,7 @@ def test_a_succeeding_run_logs_no_secret(all_logs, access_log, loopback, sari_sa
     assert client.enrol(2110004, dataset.ELENA, "2008-09-09")
     assert client.unenrol(2110004, dataset.ELENA)
     assert sari_sandbox.token_requests() == 2
-    assert {"httpx", "httpcore.http11", "sync.http"} <= {r.name for r in all_logs.records}
+    assert {"httpx", "httpcore.http11", "sync.upstream.http"} <= {r.name for r in all_logs.records}
     assert_no_secrets(sari_sandbox, all_logs.records, [], access_log.readouterr().err)
 
 

@@ -2,10 +2,10 @@
 
 import pytest
 
-from sync import registry
-from sync.sandbox import LoopbackServer, Mount
+from sync.sources import registry
 from sync.sources.sari.client import SariClient
 from sync.sources.sari.sandbox import SariSandbox
+from sync.upstream.sandbox import LoopbackServer, Mount
 from tenants.models import Connection
 
 pytestmark = pytest.mark.django_db

@@ -14,10 +14,10 @@ from urllib.parse import quote, quote_plus
 import pytest
 from django.urls import reverse
 
-from sync.engine import sync_connection
 from sync.models import SyncRun
-from sync.scrub import MASK, text
+from sync.run.engine import sync_connection
 from sync.sources.bakalari import dataset as bakalari_dataset
+from sync.upstream.scrub import MASK, text
 from tests.fixtures_sari import SARI_DEMO_CREDENTIALS
 from tests.processes import manage
 

@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from sync.health import connection_health
+from sync.run.health import connection_health
 from tests.processes import manage, unused_port
 
 pytestmark = pytest.mark.django_db(transaction=True)

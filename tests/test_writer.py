@@ -5,11 +5,11 @@ from django.db import connection as db
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from sync import writer
 from sync.models import ExternalRef
+from sync.run import writer
+from sync.run.writer import BATCH_ROWS, StreamWriter
 from sync.sources.bakalari.models import Pupil, SchoolClass
-from sync.streams import Batch, Record, Stream
-from sync.writer import BATCH_ROWS, StreamWriter
+from sync.sources.streams import Batch, Record, Stream
 
 pytestmark = pytest.mark.django_db
 

@@ -1,1 +1,1 @@
-"""One Django app per external system; each registers a `sync.registry.Source` when ready."""
+"""One Django app per external system; each names its `sync.sources.registry.Source`."""

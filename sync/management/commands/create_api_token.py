@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from sync.models import ApiToken
-from sync.tokens import create_token
+from sync.ops.tokens import create_token
 
 
 class Command(BaseCommand):

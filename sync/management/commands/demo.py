@@ -7,10 +7,10 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
-from sync import registry
-from sync.engine import sync_many
 from sync.management.commands.sandbox import index_page, require_port
-from sync.sandbox import Mount, make_loopback_server
+from sync.run.engine import sync_many
+from sync.sources import registry
+from sync.upstream.sandbox import Mount, make_loopback_server
 from tenants.models import Connection, Tenant
 
 DEMO_ADMIN = "admin"

@@ -3,7 +3,7 @@ import uuid
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from sync.engine import execute_queued
+from sync.run.engine import execute_queued
 
 
 class Command(BaseCommand):

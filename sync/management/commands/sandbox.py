@@ -3,8 +3,8 @@ from html import escape
 
 from django.core.management.base import BaseCommand, CommandError
 
-from sync import registry
-from sync.sandbox import Mount, make_loopback_server
+from sync.sources import registry
+from sync.upstream.sandbox import Mount, make_loopback_server
 
 
 def index_page(sources, server_url: str) -> bytes:

@@ -5,10 +5,10 @@ import threading
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from sync.engine import sync_many
 from sync.models import SyncRun
-from sync.selection import UnknownSelection, enabled_connections
-from sync.summary import batch_summary
+from sync.run.engine import sync_many
+from sync.run.selection import UnknownSelection, enabled_connections
+from sync.run.summary import batch_summary
 
 DRY_RUN = "dry run: "
 
@@ -114,7 +114,7 @@ def nothing_selected(options) -> str:
 
 def hand_to_celery(command: BaseCommand, connections, options) -> None:
     """Queue one run per connection for the Celery workers and print the runs, not outcomes."""
-    from sync.celery_tasks import queue_connections  # Celery is imported only when chosen
+    from sync.ops.celery_tasks import queue_connections  # Celery is imported only when chosen
 
     runs = queue_connections(connections, trigger=options["trigger"])
     summary = batch_summary(runs)

@@ -3,7 +3,7 @@ import sys
 
 from django.core.management.base import BaseCommand
 
-from sync.health import connection_health
+from sync.run.health import connection_health
 
 
 class Command(BaseCommand):

@@ -6,9 +6,4 @@ class BakalariConfig(AppConfig):
     label = "bakalari"
     verbose_name = "Bakaláři"
 
-    def ready(self) -> None:
-        from sync import registry
-
-        from .source import BakalariSource
-
-        registry.register(BakalariSource())
+    sync_source = "sync.sources.bakalari.source.BakalariSource"  # found by sync.sources.registry

@@ -4,7 +4,7 @@ It logs in lazily with the password and keeps the rotating token pair, handing e
 to `on_session` so that the next run need not log in. It renews the access token shortly before
 it expires and once on a 401, serialising renewals across threads, because a refresh token can
 be redeemed only a few times. Answers come back as checked JSON payloads; everything else
-becomes an error kind from `sync.errors` with a sentence the school's admin understands.
+becomes an error kind from `sync.upstream.errors` with a sentence the school's admin understands.
 
 The password and the tokens never reach a log record or an error: requests are described by
 method and path only, and token fields are left out of every repr.
@@ -19,8 +19,8 @@ from datetime import UTC, date, datetime
 from typing import Any
 from urllib.parse import quote
 
-from sync.diagnosis import Diagnosis
-from sync.errors import (
+from sync.upstream.diagnosis import Diagnosis
+from sync.upstream.errors import (
     BadCredentials,
     PermissionDenied,
     ProtocolError,
@@ -28,7 +28,7 @@ from sync.errors import (
     TokenRejected,
     UpstreamError,
 )
-from sync.http import HttpClient, Response
+from sync.upstream.http import HttpClient, Response
 
 from .formats import parse_time
 

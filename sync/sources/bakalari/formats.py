@@ -3,7 +3,7 @@
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sync.errors import ProtocolError
+from sync.upstream.errors import ProtocolError
 
 PRAGUE = ZoneInfo("Europe/Prague")
 

@@ -5,7 +5,7 @@ standing timetable and the pupils of every group it teaches through the marking 
 Any other account mirrors what it can see; the pupil streams are then left untouched.
 """
 
-from sync.streams import Answers, Batch, Report, Stream
+from sync.sources.streams import Answers, Batch, Report, Stream
 
 from . import streams
 from .models import Enrolment, Event, Group, Pupil, Room, SchoolClass, Subject, Teacher

@@ -26,7 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sync.sandbox import Handler, Reply, Request, SandboxApp, json_reply
+from sync.upstream.sandbox import Handler, Reply, Request, SandboxApp, json_reply
 
 from . import dataset
 from .dataset import PRAGUE, Account, Event, Pupil, School

@@ -1,6 +1,6 @@
 """Bakaláři payloads -> plain records. Pure functions: no database, no HTTP."""
 
-from sync.streams import Record, composite_key
+from sync.sources.streams import Record, composite_key
 
 from .formats import parse_time
 

@@ -6,9 +6,4 @@ class SariConfig(AppConfig):
     label = "sari"
     verbose_name = "SARI"
 
-    def ready(self) -> None:
-        from sync import registry
-
-        from .source import SariSource
-
-        registry.register(SariSource())
+    sync_source = "sync.sources.sari.source.SariSource"  # found by sync.sources.registry

@@ -6,8 +6,8 @@ when an API call answers 401. Answers are unwrapped from SARI's `{result, status
 normalised into the frozen dataclasses below, whatever variant the server sends: a list of
 groups, one group or nothing; parts in any order; Zurich wall-clock times without an offset;
 FABER-IDs padded or not; zip codes as numbers or text; licence categories listed twice.
-Any status but OK becomes an error kind from `sync.errors` with a sentence the driving school's
-admin understands; SARI's code is kept in `UpstreamError.code` (and in the detail).
+Any status but OK becomes an error kind from `sync.upstream.errors` with a sentence the driving
+school's admin understands; SARI's code is kept in `UpstreamError.code` (and in the detail).
 
 Secrets stay out of logs, errors and storage by construction, not by scrubbing (URL encoding
 changes secrets holding "+", "/" or "=", so a search-and-replace would miss them): the token
@@ -26,8 +26,8 @@ from datetime import date, datetime
 from typing import Any
 from urllib.parse import quote
 
-from sync.diagnosis import Diagnosis
-from sync.errors import (
+from sync.upstream.diagnosis import Diagnosis
+from sync.upstream.errors import (
     BadCredentials,
     PermissionDenied,
     ProtocolError,
@@ -36,7 +36,7 @@ from sync.errors import (
     TransientError,
     UpstreamError,
 )
-from sync.http import HttpClient, Response
+from sync.upstream.http import HttpClient, Response
 
 from .formats import FormatError, canonical_faber_id, parse_date, parse_time
 

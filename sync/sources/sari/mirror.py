@@ -7,8 +7,8 @@ it was first stored under, found again through any of its parts that is still li
 
 from django.utils import timezone
 
-from sync.errors import UpstreamError
-from sync.streams import Answers, Batch, Record, Report, Stream, composite_key
+from sync.sources.streams import Answers, Batch, Record, Report, Stream, composite_key
+from sync.upstream.errors import UpstreamError
 
 from .client import COURSE_TYPES, CourseGroup, Member, offered_courses
 from .models import Course, CourseSession, Participant

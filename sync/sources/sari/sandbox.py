@@ -29,7 +29,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
-from sync.sandbox import Reply, Request, SandboxApp, json_reply
+from sync.upstream.sandbox import Reply, Request, SandboxApp, json_reply
 
 from .dataset import (
     ApiUser,

@@ -5,10 +5,10 @@ from collections.abc import Mapping
 
 from django.core.exceptions import ValidationError
 
-from sync import url_policy
-from sync.diagnosis import Diagnosis
-from sync.errors import ConfigError
-from sync.registry import Location, SettingField, Source
+from sync.sources.registry import Location, SettingField, Source
+from sync.upstream import url_policy
+from sync.upstream.diagnosis import Diagnosis
+from sync.upstream.errors import ConfigError
 
 from . import dataset, mirror
 from .client import SariClient, diagnose
@@ -103,6 +103,11 @@ class SariSource(Source):
 
     def read(self, client, connection, report) -> dict:
         return mirror.read(client, connection, report)
+
+    def listings(self) -> dict:
+        from .admin import LISTINGS
+
+        return LISTINGS
 
     def make_sandbox(self, prefix: str) -> SariSandbox:
         return SariSandbox(prefix=prefix)

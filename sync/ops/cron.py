@@ -1,0 +1,22 @@
+"""The job django-crontab runs. Failures are recorded as runs and logged, because
+django-crontab swallows exceptions and exits 0."""
+
+import logging
+
+from django.conf import settings
+
+from sync.run.engine import sync_many
+from sync.run.selection import enabled_connections
+
+log = logging.getLogger(__name__)
+
+
+def scheduled_sync() -> None:
+    if settings.SYNC_EXECUTOR == "celery":
+        from sync.ops.celery_tasks import queue_enabled_connections  # Celery only when chosen
+
+        log.info("scheduled sync: %d run(s) queued for Celery workers", queue_enabled_connections())
+        return
+    runs = sync_many(enabled_connections(), trigger="cron", workers=settings.SYNC_WORKERS)
+    failed = sum(run.status == "failed" for run in runs)
+    log.info("scheduled sync done: %d run(s), %d failed", len(runs), failed)

@@ -1,0 +1,22 @@
+"""The log events of a run: sync_start, sync_ok, sync_fail, sync_skip.
+
+Each carries the run id, tenant and source as structured fields (JSON lines with
+LOG_FORMAT=json) and repeats them in the message for plain-text logs.
+"""
+
+import logging
+
+log = logging.getLogger("sync.run.events")
+
+
+def emit(event: str, run, level: int = logging.INFO, **fields) -> None:
+    connection = run.connection
+    data = {
+        "run_id": str(run.pk),
+        "tenant": connection.tenant.slug,
+        "source": connection.source,
+        "trigger": run.trigger,
+        **fields,
+    }
+    text = " ".join(f"{key}={value}" for key, value in data.items())
+    log.log(level, "%s %s", event, text, extra={"event": event, **data})

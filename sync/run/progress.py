@@ -1,0 +1,49 @@
+"""Live progress of a run, written where the admin's run page can poll it.
+
+Writes are throttled, and each one renews the lease: a run that still reports progress is alive.
+"""
+
+import time
+
+from sync.models import SyncRun
+from sync.run import lease
+
+FLUSH_SECONDS = 0.5
+
+
+class Progress:
+    def __init__(self, run: SyncRun, streams_total: int) -> None:
+        self.run = run
+        self.state = {"stage": "starting", "streams_done": 0, "streams_total": streams_total}
+        self.state["records"] = 0
+        self.client = None
+        # The run was saved as starting, and its lease claimed, a moment ago.
+        self._flushed = time.monotonic()
+
+    def fetching(self, what: str, records: int, done: int = 0, total: int = 0) -> None:
+        """The source's report callback: what it is fetching, how many records so far, and
+        how many of the answers it needs it has (when it knows)."""
+        self.state.update(stage=f"fetching {what}", records=records)
+        self.state.update(answers_done=done, answers_total=total)
+        self.flush()
+
+    def fetched(self, records: int) -> None:
+        """Everything is in: the count the run page shows from now on is every stream's."""
+        self.state.update(stage="fetched", records=records)
+        self.flush(force=True, renew=False)  # the write transaction renews it at once
+
+    def writing(self, stream_label: str, streams_done: int) -> None:
+        self.state.update(stage=f"writing {stream_label}", streams_done=streams_done)
+
+    def flush(self, force: bool = False, renew: bool = True) -> None:
+        now = time.monotonic()
+        if not force and now - self._flushed < FLUSH_SECONDS:
+            return
+        self._flushed = now
+        requests = self.client.requests_made if self.client else self.run.requests_made
+        self.run.progress, self.run.requests_made = dict(self.state), requests
+        SyncRun.objects.filter(pk=self.run.pk).update(
+            progress=self.run.progress, requests_made=requests
+        )
+        if renew:
+            lease.renew(self.run.connection_id, self.run.pk)
