@@ -13,9 +13,10 @@ up: $(VENV)/.installed .env  ## migrate, load the demo, serve the admin
 test: $(VENV)/.installed .env  ## the whole test suite
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-lint: $(VENV)/.installed
+lint: $(VENV)/.installed  ## ruff, and the layers of the core ([tool.importlinter] in pyproject.toml)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 
 format: $(VENV)/.installed
 	$(VENV)/bin/ruff check --fix .
