@@ -1,5 +1,7 @@
 """The answer of "Test connection": which step failed, in plain words, and how long it took."""
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sync.upstream.errors import SyncError
@@ -38,3 +40,17 @@ class Diagnosis:
     @classmethod
     def failure(cls, error: SyncError, latency_ms: int) -> "Diagnosis":
         return cls(False, error.step, error.message, latency_ms, error.detail)
+
+
+def run_checks(checks: Callable[[], str]) -> Diagnosis:
+    """Time `checks`, which return the sentence for success; the first failure stops them."""
+    started = time.monotonic()
+    try:
+        message = checks()
+    except SyncError as error:
+        return Diagnosis.failure(error, elapsed_ms(started))
+    return Diagnosis(True, "ok", message, elapsed_ms(started))
+
+
+def elapsed_ms(started: float) -> int:
+    return round((time.monotonic() - started) * 1000)

@@ -92,3 +92,11 @@ class StorageError(SyncError):
             f"It said: {type(error).__name__}: {first_line}",
             detail=repr(error)[:1000],
         )
+
+
+def shape_error(server_name: str, what: str, expected: str) -> ProtocolError:
+    """An answer that is valid JSON but not shaped as the API promises."""
+    return ProtocolError(
+        f"{server_name} sent {what} in an unexpected form (expected {expected}).",
+        detail=f"{what}: expected {expected}",
+    )

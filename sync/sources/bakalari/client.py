@@ -11,15 +11,15 @@ method and path only, and token fields are left out of every repr.
 """
 
 import logging
-import threading
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from functools import partial
 from typing import Any
 from urllib.parse import quote
 
-from sync.upstream.diagnosis import Diagnosis
+from sync.upstream import errors
+from sync.upstream.diagnosis import Diagnosis, run_checks
 from sync.upstream.errors import (
     BadCredentials,
     PermissionDenied,
@@ -28,7 +28,8 @@ from sync.upstream.errors import (
     TokenRejected,
     UpstreamError,
 )
-from sync.upstream.http import HttpClient, Response
+from sync.upstream.http import Response
+from sync.upstream.session import AccessToken, TokenSession, renew_at
 
 from .formats import parse_time
 
@@ -36,10 +37,10 @@ log = logging.getLogger(__name__)
 
 SERVER_NAME = "Bakaláři"
 CLIENT_ID = "ANDR"  # the Android app's id; every third-party client uses it
-RENEW_MARGIN = 60.0  # seconds before the access token's expiry
 REFRESH_LIFETIME = 30 * 24 * 3600.0  # refresh tokens seem to die after about a month unused
 FAMILY_TYPES = ("student", "parents")
 NOT_BAKALARI = "The address does not point to a Bakaláři server ({})."
+shape_error = partial(errors.shape_error, SERVER_NAME)
 
 
 @dataclass(frozen=True)
@@ -71,8 +72,7 @@ class Tokens:
                 detail=f"expires_in: {lifetime!r}",
                 step="login",
             )
-        margin = min(RENEW_MARGIN, lifetime / 2)  # short test lifetimes still get some use
-        return cls(access, refresh, now + lifetime - margin, now)
+        return cls(access, refresh, renew_at(now, lifetime), now)
 
     @classmethod
     def from_session(cls, session: Mapping, *, owner: dict[str, str]) -> "Tokens | None":
@@ -149,8 +149,10 @@ def actual_semester(payload: dict) -> dict:
     return common.get("ActualSemester") or {}
 
 
-class BakalariClient(HttpClient):
+class BakalariClient(TokenSession):
     """One school, one account. Thread-safe; several threads may share one client."""
+
+    locked_hint = "The account may have been locked or its password changed."
 
     def __init__(
         self,
@@ -160,24 +162,20 @@ class BakalariClient(HttpClient):
         *,
         session: Mapping | None = None,
         on_session: Callable[[dict], None] | None = None,
-        clock: Callable[[], float] = time.time,
-        **http_options,
+        **options,
     ) -> None:
-        """`http_options` go to `HttpClient`: transport, limits, retry, allow_insecure."""
-        super().__init__(base_url, server_name=SERVER_NAME, **http_options)
+        """`options` go to `TokenSession`: clock, transport, limits, retry, allow_insecure."""
+        super().__init__(base_url, server_name=SERVER_NAME, **options)
         self.username = username
         self._password = password
         self._on_session = on_session
-        self._clock = clock
-        self._token_lock = threading.Lock()
         self._tokens = Tokens.from_session(session or {}, owner=self._owner())
-        self._refused: BadCredentials | None = None
         self._profile: UserProfile | None = None
 
     def __repr__(self) -> str:
         return f"<BakalariClient {self.base_url} as {self.username}>"
 
-    # Discovery and login
+    # Discovery
 
     def api_version(self) -> str:
         """The server's API 3 version ("3.28.0"); proves that the address is a Bakaláři server."""
@@ -192,11 +190,6 @@ class BakalariClient(HttpClient):
                 detail=f"{error.detail} ({error.message})",
             ) from None
         return api_3_version(versions)
-
-    def login(self) -> None:
-        """Log in with the password now, whatever session is kept."""
-        with self._token_lock:
-            self._password_login()
 
     # Data endpoints
 
@@ -286,38 +279,23 @@ class BakalariClient(HttpClient):
             raise data_error(response, what)
         return response.json()
 
-    def _authorized(self, method: str, path: str, **kwargs) -> Response:
-        """Send with the access token; on a 401 renew it once and try once more."""
-        token = self._access_token()
-        response = self.request(method, path, headers=bearer(token), **kwargs)
-        if response.status_code != 401:
-            return response
-        log.info("Bakaláři refused the access token; renewing it", extra=challenge(response))
-        response = self.request(method, path, headers=bearer(self._renew(token)), **kwargs)
-        if response.status_code == 401:
-            raise TokenRejected(
-                "Bakaláři refused a freshly issued access token. "
-                "The account may have been locked or its password changed.",
-                detail=f"{response.description}: HTTP 401 after renewal",
-                step="login",
-            )
-        return response
+    def _held_token(self) -> AccessToken | None:
+        tokens = self._tokens
+        return AccessToken(tokens.access_token, tokens.renew_at) if tokens else None
 
-    def _access_token(self) -> str:
-        with self._token_lock:
-            if self._tokens is None:
-                return self._password_login().access_token
-            if self._clock() >= self._tokens.renew_at:
-                return self._refresh_or_login().access_token
-            return self._tokens.access_token
+    def _log_in(self) -> None:
+        """The password grant, whatever session is kept."""
+        with self._refusal_kept():
+            if not self._password:
+                raise TokenRejected(
+                    "Bakaláři needs a new login, but no password is stored. "
+                    "Enter the password again in the connection's settings.",
+                    step="login",
+                )
+            self._grant(grant_type="password", username=self.username, password=self._password)
 
-    def _renew(self, rejected: str) -> str:
-        with self._token_lock:
-            if self._tokens is not None and self._tokens.access_token != rejected:
-                return self._tokens.access_token  # another thread renewed it meanwhile
-            return self._refresh_or_login().access_token
-
-    def _refresh_or_login(self) -> Tokens:
+    def _refresh(self) -> None:
+        """Redeem the kept refresh token while it may work; else, or if refused, the password."""
         tokens = self._tokens
         if tokens is not None and tokens.refresh_usable(self._clock()):
             try:
@@ -325,26 +303,9 @@ class BakalariClient(HttpClient):
             except TokenRejected as error:
                 log.info("Bakaláři refused the kept refresh token", extra={"detail": error.detail})
                 self._forget_session()
-        return self._password_login()
+        self._log_in()
 
-    def _password_login(self) -> Tokens:
-        if self._refused is not None:
-            raise self._refused  # a rejected password is not tried again by this client
-        if not self._password:
-            raise TokenRejected(
-                "Bakaláři needs a new login, but no password is stored. "
-                "Enter the password again in the connection's settings.",
-                step="login",
-            )
-        try:
-            return self._grant(
-                grant_type="password", username=self.username, password=self._password
-            )
-        except BadCredentials as error:
-            self._refused = error
-            raise
-
-    def _grant(self, **form: str) -> Tokens:
+    def _grant(self, **form: str) -> None:
         response = self.request("POST", "/api/login", data={"client_id": CLIENT_ID, **form})
         if response.status_code != 200:
             raise login_error(response, form["grant_type"])
@@ -352,7 +313,6 @@ class BakalariClient(HttpClient):
         log.info("Bakaláři %s grant succeeded", form["grant_type"])
         if self._on_session is not None:
             self._on_session(self._tokens.as_session(self._owner()))
-        return self._tokens
 
     def _forget_session(self) -> None:
         self._tokens = None
@@ -369,12 +329,7 @@ TIMETABLE_LISTS = ("Hours", "Days", "Classes", "Groups", "Subjects", "Teachers",
 
 def diagnose(client: BakalariClient) -> Diagnosis:
     """Test connection: reach the server, check it is Bakaláři API 3, log in, check rights."""
-    started = time.monotonic()
-    try:
-        message = check_account(client)
-    except SyncError as error:
-        return Diagnosis.failure(error, elapsed_ms(started))
-    return Diagnosis(True, "ok", message, elapsed_ms(started))
+    return run_checks(partial(check_account, client))
 
 
 def check_account(client: BakalariClient) -> str:
@@ -389,25 +344,12 @@ def check_account(client: BakalariClient) -> str:
     return f"Logged in as {profile.full_name} ({profile.user_type}), API {version}."
 
 
-def elapsed_ms(started: float) -> int:
-    return round((time.monotonic() - started) * 1000)
-
-
 def timestamp(value: str) -> float:
     return datetime.fromisoformat(value).timestamp()
 
 
 def isoformat(seconds: float) -> str:
     return datetime.fromtimestamp(seconds, UTC).isoformat(timespec="seconds")
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
-
-
-def challenge(response: Response) -> dict[str, str]:
-    """The 401's WWW-Authenticate header (error code and description, never a token)."""
-    return {"detail": response.headers.get("www-authenticate", "")[:300]}
 
 
 def api_3_version(versions: Any) -> str:
@@ -546,10 +488,3 @@ def check_event_times(events: list[dict]) -> None:
             parse_time(moment.get("StartTime"))
             parse_time(moment.get("EndTime"))
         parse_time(event.get("DateChanged"))
-
-
-def shape_error(what: str, expected: str) -> ProtocolError:
-    return ProtocolError(
-        f"Bakaláři sent {what} in an unexpected form (expected {expected}).",
-        detail=f"{what}: expected {expected}",
-    )

@@ -18,25 +18,25 @@ the token are left out of every repr. The token lives in memory only.
 
 import logging
 import re
-import threading
-import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import partial
 from typing import Any
 from urllib.parse import quote
 
-from sync.upstream.diagnosis import Diagnosis
+from sync.upstream import errors
+from sync.upstream.diagnosis import Diagnosis, run_checks
 from sync.upstream.errors import (
     BadCredentials,
     PermissionDenied,
     ProtocolError,
     SyncError,
-    TokenRejected,
     TransientError,
     UpstreamError,
 )
-from sync.upstream.http import HttpClient, Response
+from sync.upstream.http import Response
+from sync.upstream.session import AccessToken, TokenSession, renew_at
 
 from .formats import FormatError, canonical_faber_id, parse_date, parse_time
 
@@ -48,13 +48,13 @@ API = "/api/courseregistration"
 COURSE_TYPES = ("VKU", "PGS")
 NO_SUCH_SECTION = "SECTION_NOT_FOUND"  # the driving school does not offer this course type
 DOCUMENTED_LIFETIME = 3600  # seconds, if a token answer lacks expires_in
-RENEW_MARGIN = 60.0  # seconds before the token's expiry
 PROBE_TEXT = "EduRPG-connection-test"
 NOT_SARI = "The address does not point to a SARI server ({})."
 OAUTH_CODE = re.compile(r"[a-z_]{1,40}\Z")
 BEARER_TOKEN = re.compile(r"[A-Za-z0-9._~+/-]+=*\Z")  # RFC 6750's b64token
 ALREADY_ENROLLED = {"PERSON_ALREADY_ADDED"}
 NOT_ENROLLED = {"COURSEMEMBER_NOT_FOUND", "PERSON_NOT_FOUND", "PERSON_NOT_REGISTERED"}
+shape_error = partial(errors.shape_error, SERVER_NAME)
 
 # SARI's status codes: the reason the admin reads after "SARI refused <what>: ".
 REASONS = {
@@ -182,14 +182,11 @@ class Credentials:
         }
 
 
-@dataclass(frozen=True)
-class AccessToken:
-    value: str = field(repr=False)
-    renew_at: float  # clock seconds
-
-
-class SariClient(HttpClient):
+class SariClient(TokenSession):
     """One driving school's API user. Thread-safe; several threads may share one client."""
+
+    renewal, renewal_note = "a new login", "logging in again"
+    locked_hint = "Ask KYBERNA whether the API user is locked."
 
     def __init__(
         self,
@@ -198,27 +195,17 @@ class SariClient(HttpClient):
         client_secret: str,
         username: str,
         password: str,
-        *,
-        clock: Callable[[], float] = time.time,
-        **http_options,
+        **options,
     ) -> None:
-        """`http_options` go to `HttpClient`: transport, limits, retry, allow_insecure."""
-        super().__init__(base_url, server_name=SERVER_NAME, **http_options)
+        """`options` go to `TokenSession`: clock, transport, limits, retry, allow_insecure."""
+        super().__init__(base_url, server_name=SERVER_NAME, **options)
         self._credentials = Credentials(client_id, client_secret, username, password)
-        self._clock = clock
-        self._token_lock = threading.Lock()
         self._token: AccessToken | None = None
-        self._refused: BadCredentials | None = None
 
     def __repr__(self) -> str:
         return f"<SariClient {self.base_url}>"
 
     # The operations
-
-    def login(self) -> None:
-        """Log in now, whatever token is kept."""
-        with self._token_lock:
-            self._token = self._log_in()
 
     def version(self, text: str) -> str:
         """The version check: SARI echoes `text`; anything else means it is not SARI's API."""
@@ -289,22 +276,6 @@ class SariClient(HttpClient):
     def _call(self, method: str, path: str, what: str, **kwargs) -> Any:
         return unwrap(self._authorized(method, path, **kwargs), what)
 
-    def _authorized(self, method: str, path: str, **kwargs) -> Response:
-        """Send with the access token; on a 401 log in again once and try once more."""
-        token = self._access_token()
-        response = self.request(method, path, headers=bearer(token), **kwargs)
-        if response.status_code != 401:
-            return response
-        log.info("SARI refused the access token; logging in again", extra=challenge(response))
-        response = self.request(method, path, headers=bearer(self._renew(token)), **kwargs)
-        if response.status_code == 401:
-            raise TokenRejected(
-                "SARI refused a freshly issued access token. "
-                "Ask KYBERNA whether the API user is locked.",
-                detail=f"{response.description}: HTTP 401 after a new login",
-            )
-        return response
-
     def transient_answer(self, response: Response) -> TransientError | None:
         """SARI's INTERNAL_SERVER_ERROR status is retried like an HTTP 5xx, on any HTTP status;
         any other status code in an HTTP 5xx is a business error, left to `unwrap`."""
@@ -323,30 +294,15 @@ class SariClient(HttpClient):
             return None  # e.g. COURSEMEMBER_NOT_FOUND sent with HTTP 500
         return super().transient_answer(response)
 
-    def _access_token(self) -> str:
-        with self._token_lock:
-            if self._token is None or self._clock() >= self._token.renew_at:
-                self._token = self._log_in()
-            return self._token.value
+    def _held_token(self) -> AccessToken | None:
+        return self._token
 
-    def _renew(self, rejected: str) -> str:
-        with self._token_lock:
-            if self._token is not None and self._token.value != rejected:
-                return self._token.value  # another thread logged in meanwhile
-            self._token = self._log_in()
-            return self._token.value
-
-    def _log_in(self) -> AccessToken:
-        if self._refused is not None:
-            raise self._refused  # rejected credentials are not tried again by this client
-        response = self.request("GET", LOGIN_PATH, params=self._credentials.password_grant())
-        try:
-            token = read_token(response, self._clock())
-        except BadCredentials as error:
-            self._refused = error
-            raise
+    def _log_in(self) -> None:
+        """The password grant; a token is renewed by logging in again."""
+        with self._refusal_kept():
+            response = self.request("GET", LOGIN_PATH, params=self._credentials.password_grant())
+            self._token = read_token(response, self._clock())
         log.info("SARI login succeeded")
-        return token
 
 
 # Test connection
@@ -354,12 +310,7 @@ class SariClient(HttpClient):
 
 def diagnose(client: SariClient) -> Diagnosis:
     """Log in, check the version echo, list both course types; the first failure stops."""
-    started = time.monotonic()
-    try:
-        message = check_connection(client)
-    except SyncError as error:
-        return Diagnosis.failure(error, elapsed_ms(started))
-    return Diagnosis(True, "ok", message, elapsed_ms(started))
+    return run_checks(partial(check_connection, client))
 
 
 def check_connection(client: SariClient) -> str:
@@ -397,10 +348,6 @@ def offered_courses(
     return listed
 
 
-def elapsed_ms(started: float) -> int:
-    return round((time.monotonic() - started) * 1000)
-
-
 # The token endpoint
 
 
@@ -416,9 +363,7 @@ def read_token(response: Response, now: float) -> AccessToken:
     if not BEARER_TOKEN.match(access):
         # It cannot go into an Authorization header, and httpx's refusal would quote it.
         raise ProtocolError(NOT_SARI.format("its access token cannot be sent back in a header"))
-    lifetime = token_lifetime(body.get("expires_in"))
-    margin = min(RENEW_MARGIN, lifetime / 2)  # short lifetimes still get some use
-    return AccessToken(access, now + lifetime - margin)
+    return AccessToken(access, renew_at(now, token_lifetime(body.get("expires_in"))))
 
 
 def token_lifetime(value: Any) -> float:
@@ -691,19 +636,3 @@ def segment(value: Any) -> str:
 
 def day_text(day: date | str) -> str:
     return day.isoformat() if isinstance(day, date) else day
-
-
-def shape_error(what: str, expected: str) -> ProtocolError:
-    return ProtocolError(
-        f"SARI sent {what} in an unexpected form (expected {expected}).",
-        detail=f"{what}: expected {expected}",
-    )
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
-
-
-def challenge(response: Response) -> dict[str, str]:
-    """The 401's WWW-Authenticate header (error code and description, never a token)."""
-    return {"detail": response.headers.get("www-authenticate", "")[:300]}
