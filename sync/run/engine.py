@@ -137,11 +137,13 @@ def require_something_read(batches: dict) -> None:
 
 
 def write_streams(run, streams, batches, progress) -> dict[str, Counts]:
-    connection, now, object_ids = run.connection, timezone.now(), {}
+    connection, now, object_ids, aliases = run.connection, timezone.now(), {}, {}
     counts = {}
     for done, stream in enumerate(streams):
         progress.writing(stream.label or stream.kind, done)
-        writer = StreamWriter(connection.tenant, connection.source, stream, now, object_ids)
+        writer = StreamWriter(
+            connection.tenant, connection.source, stream, now, object_ids, aliases
+        )
         counts[stream.kind] = writer.write(batches[stream.kind])
     return counts
 

@@ -7,7 +7,7 @@ Every statement works on a batch, so database work grows with batches, not recor
 
 import hashlib
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 
 from django.contrib.contenttypes.models import ContentType
@@ -16,7 +16,7 @@ from django.db import transaction
 from django.db.models import Field
 
 from sync.models import ExternalRef
-from sync.sources.streams import Batch, Record, Stream
+from sync.sources.streams import Batch, Parts, Record, Stream
 
 BATCH_ROWS = 1000
 REFS_PAGE = 5000
@@ -72,10 +72,20 @@ def deduplicated(records: list[Record]) -> list[Record]:
 
 
 class StreamWriter:
-    def __init__(self, tenant, source: str, stream: Stream, now: datetime, object_ids: dict):
+    def __init__(
+        self,
+        tenant,
+        source: str,
+        stream: Stream,
+        now: datetime,
+        object_ids: dict,
+        aliases: dict | None = None,
+    ):
         self.tenant, self.source, self.stream, self.now = tenant, source, stream, now
         self.model = stream.model
         self.object_ids = object_ids  # kind -> {external id: local id}, shared across streams
+        # kind -> {a record's own key: the key it was stored under}, shared across streams
+        self.aliases = {} if aliases is None else aliases
         self.content_type = ContentType.objects.get_for_model(self.model)
 
     def write(self, batch: Batch) -> Counts:
@@ -84,7 +94,7 @@ class StreamWriter:
         if batch.not_fetched:
             return Counts(not_fetched=batch.not_fetched)  # its rows stay as they are
         counts = Counts()
-        records = deduplicated(batch.records)
+        records = deduplicated(self.keyed_by_parts(self.following_aliases(batch.records)))
         new, changed = [], []
         for record in records:
             digest = checksum(record)
@@ -131,6 +141,50 @@ class StreamWriter:
             f"ORDER BY external_id LIMIT {int(REFS_PAGE)}"
         )
         return sql, params
+
+    def following_aliases(self, records: list[Record]) -> list[Record]:
+        """Links to a group's own key lead where the group was stored (`Stream.parts`)."""
+        aliases = {kind: keys for kind, keys in self.aliases.items() if keys}
+        if not aliases:
+            return records
+        return [followed(record, aliases) for record in records]
+
+    def keyed_by_parts(self, records: list[Record]) -> list[Record]:
+        """Each group under the key it was first stored with, its first time kept."""
+        parts = self.stream.parts
+        if parts is None:
+            return records
+        stored = self.stored_groups(parts, [key for r in records for key in r.parts])
+        aliases = self.aliases.setdefault(self.stream.kind, {})
+        keyed = []
+        for record in records:
+            groups = [stored[key] for key in record.parts if key in stored]
+            key = groups[0][0] if groups else record.key
+            if key != record.key:
+                aliases[record.key] = key
+            firsts = [record.values.get(parts.first), *(first for _, first in groups)]
+            values = self.group_values(parts, record, [f for f in firsts if f is not None])
+            keyed.append(replace(record, key=key, values=values))
+        return keyed
+
+    def stored_groups(self, parts: Parts, part_keys: list[str]) -> dict[str, tuple]:
+        """part key -> (its group's key, the group's first time) for the parts stored in one."""
+        model, link = parts.stream.model, parts.link
+        stored = {}
+        for chunk in chunks(part_keys, BATCH_ROWS):
+            rows = model.objects.filter(
+                tenant=self.tenant, external_id__in=chunk, **{f"{link}__isnull": False}
+            ).values_list("external_id", f"{link}__external_id", f"{link}__{parts.first}")
+            stored.update((part, (group, first)) for part, group, first in rows)
+        return stored
+
+    def group_values(self, parts: Parts, record: Record, firsts: list) -> dict:
+        first = min(firsts, default=None)
+        values = {**record.values, parts.first: first}
+        if parts.status:
+            begun = first is not None and first <= self.now
+            values[parts.status.field] = parts.status.begun if begun else parts.status.ahead
+        return values
 
     def field_values(self, record: Record) -> dict:
         values = dict(record.values)
@@ -209,25 +263,48 @@ class StreamWriter:
                 f"{len(gone)} are mirrored; none was marked missing."
             )
             return 0
+        status = self.stream.parts and self.stream.parts.status
+        cancelled = {status.field: status.cancelled} if status else {}
         for chunk in chunks(gone, BATCH_ROWS):
             ExternalRef.objects.filter(pk__in=[r.pk for r in chunk]).update(missing_since=self.now)
             object_ids = [r.object_id for r in chunk]
-            self.model.objects.filter(pk__in=object_ids).update(active=False)
-            if self.stream.on_missing:
-                self.stream.on_missing(object_ids)
+            self.model.objects.filter(pk__in=object_ids).update(active=False, **cancelled)
         return len(gone)
 
     def without_ended(self, gone: list[KnownRef]) -> list[KnownRef]:
-        """The rows that are really gone: those the stream finds over stay as they are."""
-        if not self.stream.find_ended:
+        """The rows that are really gone: those held, or whose parts are all held, stay."""
+        if not (self.stream.held_at or self.stream.parts):
             return gone
         ended = set()
         for chunk in chunks(gone, BATCH_ROWS):
-            found = self.stream.find_ended([r.object_id for r in chunk])
-            if found and self.stream.on_ended:
-                self.stream.on_ended(sorted(found))
+            found = self.ended([r.object_id for r in chunk])
+            self.mark_over(found)
             ended |= found
         return [r for r in gone if r.object_id not in ended]
+
+    def ended(self, object_ids: list[int]) -> set[int]:
+        """Of these rows, those over: held already, or none of their active parts lies ahead."""
+        ended = set()
+        if self.stream.held_at:
+            past = {f"{self.stream.held_at}__lte": self.now}
+            rows = self.model.objects.filter(pk__in=object_ids, **past)
+            ended |= set(rows.values_list("pk", flat=True))
+        if parts := self.stream.parts:
+            ahead = {f"{parts.link}__in": object_ids, f"{parts.stream.held_at}__gt": self.now}
+            rows = parts.stream.model.objects.filter(active=True, **ahead)
+            ended |= set(object_ids) - set(rows.values_list(parts.link, flat=True))
+        return ended
+
+    def mark_over(self, object_ids: set[int]) -> None:
+        """Found over on every run from now on: written once, so a re-run writes nothing."""
+        status = self.stream.parts and self.stream.parts.status
+        if not status or not object_ids:
+            return
+        unmarked = self.model.objects.filter(pk__in=object_ids).exclude(
+            **{status.field: status.over}
+        )
+        if unmarked.exists():
+            unmarked.update(**{status.field: status.over})
 
     def refresh_last_seen(self, known: dict[str, KnownRef], records: list[Record]) -> None:
         """Confirm `last_seen_at` of unchanged records at most daily, so that a re-run within
@@ -239,6 +316,13 @@ class StreamWriter:
         ]
         for chunk in chunks(stale, BATCH_ROWS):
             ExternalRef.objects.filter(pk__in=chunk).update(last_seen_at=self.now)
+
+
+def followed(record: Record, aliases: dict[str, dict[str, str]]) -> Record:
+    links = {}
+    for name, (kind, key) in record.links.items():
+        links[name] = (kind, aliases.get(kind, {}).get(key, key))
+    return record if links == record.links else replace(record, links=links)
 
 
 def known_ref(row: tuple) -> KnownRef:

@@ -17,6 +17,9 @@ class Record:
     values: dict[str, Any]  # model field -> value (str, int, bool, date, datetime, Decimal, None)
     links: dict[str, tuple[str, str | None]] = field(default_factory=dict)  # fk -> (kind, key)
     scope: str = ""
+    # The keys of the parts this record groups, when upstream gives the group no id of its own
+    # (`Stream.parts`); `key` is then the key a group none of whose parts is stored takes.
+    parts: tuple[str, ...] = ()
 
 
 KEY_SEPARATOR = "|"
@@ -62,14 +65,45 @@ class Stream:
     # An empty answer where rows exist is more often an upstream hiccup (holidays, a module
     # switched off) than a real wipe-out; only streams that say so may empty themselves.
     may_be_empty: bool = False
-    # Called inside the write transaction with the ids of rows just marked missing.
-    on_missing: Callable[[list[int]], None] | None = None
-    # Upstream may list only what lies ahead: given the ids of rows a complete fetch no longer
-    # lists, returns those that left because they are over (a course part held), not deleted.
-    # They stay active and are not marked missing.
-    find_ended: Callable[[list[int]], set[int]] | None = None
-    # Called inside the write transaction with the ids of rows found ended (again each run).
-    on_ended: Callable[[list[int]], None] | None = None
+    # Upstream may list a row only until it takes place: the field holding that moment. A row
+    # a complete fetch no longer lists whose moment has passed is held, not gone: it stays
+    # active as a past row and is not marked missing. One whose moment lies ahead is gone.
+    held_at: str = ""
+    # Upstream may list a row only as the group of its parts, each until it is held.
+    parts: "Parts | None" = None
+
+
+@dataclass(frozen=True)
+class Lifecycle:
+    """The values the writer gives a group's status field as its parts are held."""
+
+    field: str
+    ahead: str  # its first part lies ahead
+    begun: str  # its first part has begun
+    over: str  # no longer listed and no part of it ahead: it stays, active and not missing
+    cancelled: str  # no longer listed with a part still ahead: it is marked missing too
+
+
+@dataclass(frozen=True)
+class Parts:
+    """A row upstream knows only as the group of its parts, each listed until it is held (a
+    course of sessions): the group has no id, and its parts drop out of it.
+
+    Its record names its parts (`Record.parts`). The writer keys it as the stored row of the
+    first part stored already, so it keeps the key it was first stored under as parts drop
+    out, and links to the record's own key follow it there. `first` keeps the earliest time
+    stored, a part's that has since been held. A group a complete fetch no longer lists is
+    over, not gone, when none of its active parts lies ahead by the parts' `held_at`.
+    """
+
+    stream: Stream  # the parts' stream
+    link: str  # the parts' link to their group
+    first: str  # the group's field holding the time its first part begins
+    status: Lifecycle | None = None
+
+    def __post_init__(self) -> None:
+        if not self.stream.held_at:
+            raise ValueError(f"the parts' stream {self.stream.kind!r} declares no held_at")
 
 
 # report(what is being fetched, records so far, answers fetched, answers to fetch): the last two
