@@ -9,5 +9,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/sync/", api.trigger_sync, name="api-sync"),
     path("api/sync/<slug:source>/", api.trigger_sync, name="api-sync-source"),
+    path("api/runs/<uuid:run_id>/", api.run_status, name="api-run"),
     path("api/health/", api.health, name="api-health"),
 ]

@@ -1,6 +1,8 @@
-"""What a browser posts back of an admin page it was shown, untouched."""
+"""What a browser posts back of an admin page it was shown, untouched; an import, step by step."""
 
 from django import forms
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
 
 
 def as_posted(form) -> dict:
@@ -36,3 +38,21 @@ def inlines_as_posted(page) -> dict:
         for form in inline.formset.forms:
             data.update(as_posted(form))
     return data
+
+
+def upload(client, model: str, text: str):
+    """The import's first step: the CSV `text` is read and dry-run; nothing is written yet."""
+    return client.post(
+        reverse(f"admin:{model}_import"),
+        {
+            "format": 0,  # CSV, the first format offered
+            "import_file": SimpleUploadedFile("import.csv", text.encode(), "text/csv"),
+        },
+    )
+
+
+def confirm(client, model: str, preview):
+    """The import's second step: what `preview` showed is written."""
+    form = preview.context["confirm_form"]
+    data = {name: form.initial.get(name, "") for name in form.fields}
+    return client.post(reverse(f"admin:{model}_process_import"), data, follow=True)

@@ -8,13 +8,13 @@ import json
 import openpyxl
 import pytest
 from django.contrib.auth.models import Permission, User
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from sync.models import SyncRun
 from sync.sources.sari import dataset as sari_dataset
 from sync.sources.sari.source import ENVIRONMENTS
 from tenants.models import Connection, Tenant
+from tests.admin_pages import confirm, upload
 
 FORMATS = ["csv", "xlsx", "json"]  # the order the export form offers them in
 BAKALARI_PASSWORD = "Heslo-Bakaláři-77"
@@ -130,23 +130,6 @@ def test_exported_connections_carry_no_secret(admin_client, connections, file_fo
         assert json.dumps(secret).encode() not in everything
 
 
-def upload(client, model: str, text: str):
-    """The import's first step: the file is read and dry-run; nothing is written yet."""
-    return client.post(
-        reverse(f"admin:{model}_import"),
-        {
-            "format": FORMATS.index("csv"),
-            "import_file": SimpleUploadedFile("import.csv", text.encode(), "text/csv"),
-        },
-    )
-
-
-def confirm(client, model: str, preview):
-    form = preview.context["confirm_form"]
-    data = {name: form.initial.get(name, "") for name in form.fields}
-    return client.post(reverse(f"admin:{model}_process_import"), data, follow=True)
-
-
 def test_a_connection_import_is_previewed_then_confirmed(client, connections, member):
     client.force_login(member)
     text = (
@@ -258,6 +241,22 @@ def test_an_import_obeys_the_address_policy(admin_client, connections, settings)
 
     assert preview.context["result"].has_validation_errors()
     assert "local or private network address" in preview.content.decode()
+
+
+def test_an_import_needs_the_settings_the_form_needs(admin_client, connections):
+    text = (
+        "tenant,source,enabled,base_url,options\n"
+        'gym-a,bakalari,1,https://gym-a.example.cz,"{}"\n'
+        'fs-b,sari,1,,"{""environment"": ""staging""}"\n'
+    )
+
+    preview = upload(admin_client, "tenants_connection", text)
+
+    assert preview.context["result"].has_validation_errors()
+    page = html.unescape(preview.content.decode())
+    assert "Username: This field is required." in page
+    assert "Environment: Unknown environment 'staging'." in page
+    assert Connection.objects.get(tenant__slug="gym-a").options == {"username": "ucitel"}
 
 
 def test_tenants_are_imported_by_superusers_only(admin_client, client, connections, member):

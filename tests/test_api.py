@@ -20,6 +20,12 @@ def token():
     return create_token("k8s-cronjob")[1]
 
 
+@pytest.fixture(autouse=True)
+def in_threads(settings):
+    """Queued runs are carried out by a thread of this process, against the test database."""
+    settings.SYNC_EXECUTOR = "thread"
+
+
 @pytest.fixture
 def api(client, token):
     def post(path="/api/sync/", token=token, **extra):
@@ -27,6 +33,26 @@ def api(client, token):
         return client.post(path, **headers, **extra)
 
     return post
+
+
+@pytest.fixture
+def status(client, token):
+    """GET a run's status URL, as a scheduler polls it."""
+
+    def get(url, token=token):
+        headers = {"HTTP_AUTHORIZATION": f"Bearer {token}"} if token else {}
+        return client.get(url, **headers)
+
+    return get
+
+
+def finished_summary(status, url: str) -> dict:
+    """Poll a run's status URL until the run has finished; its last answer."""
+    deadline = time.monotonic() + 60
+    while not (body := status(url).json())["finished"]:
+        assert time.monotonic() < deadline, body
+        time.sleep(0.1)
+    return body
 
 
 # authentication and routing
@@ -87,23 +113,60 @@ def test_unknown_tenant_is_404(api, served):
     assert not SyncRun.objects.exists()
 
 
-# running
+# queueing and waiting
 
 
-def test_post_runs_and_answers_the_summary(api, served, settings):
-    settings.SYNC_WORKERS = 2
+def test_post_queues_the_runs_and_answers_202_with_a_status_url_each(api, status, served):
     served.connect("skola")
     served.connect("autoskola", source="sari")
 
     response = api()
 
+    assert response.status_code == 202
+    body = response.json()
+    assert body["queued"] == 2 and len(body["run_ids"]) == 2
+    assert [run["run_id"] for run in body["runs"]] == body["run_ids"]
+    assert {(run["tenant"], run["source"]) for run in body["runs"]} == {
+        ("skola", "bakalari"),
+        ("autoskola", "sari"),
+    }
+    for run in body["runs"]:
+        assert run["status_url"] == f"http://testserver/api/runs/{run['run_id']}/"
+        done = finished_summary(status, run["status_url"])
+        assert (done["run_id"], done["status"], done["trigger"]) == (run["run_id"], "ok", "api")
+    assert Pupil.objects.filter(tenant__slug="skola").count() == 598
+
+
+def test_wait_answers_the_summary_once_every_run_finished(api, served):
+    served.connect("skola")
+    served.connect("autoskola", source="sari")
+
+    response = api("/api/sync/?wait=60")
+
     assert response.status_code == 200
     body = response.json()
     assert body["success"] is True
     assert body["tenants_processed"] == 2 and body["total_syncs"] == 2
-    assert body["failed_tenants"] == []
-    assert {run["trigger"] for run in body["runs"]} == {"api"}
+    assert body["queued"] == 0 and body["failed_tenants"] == []
+    assert {(run["status"], run["trigger"]) for run in body["runs"]} == {("ok", "api")}
+    assert all(run["status_url"].endswith(f"/api/runs/{run['run_id']}/") for run in body["runs"])
     assert Pupil.objects.filter(tenant__slug="skola").count() == 598
+
+
+def test_wait_answers_202_with_what_is_known_when_time_runs_out(api, status, served):
+    served.connect("skola")
+    served.apps["bakalari"].faults.inject("hang", seconds=3)  # the login answers late
+
+    started = time.monotonic()
+    response = api("/api/sync/?wait=1")
+
+    assert response.status_code == 202
+    assert 1 <= time.monotonic() - started < 3
+    body = response.json()
+    assert body["unfinished"] == 1
+    (run,) = body["runs"]
+    assert run["status"] in ("queued", "running")
+    assert finished_summary(status, run["status_url"])["status"] == "ok"
 
 
 def test_source_and_tenant_narrow_the_run(api, served):
@@ -111,7 +174,7 @@ def test_source_and_tenant_narrow_the_run(api, served):
     served.connect("jina-skola")
     served.connect("skola", source="sari")
 
-    body = api("/api/sync/bakalari/?tenant=skola").json()
+    body = api("/api/sync/bakalari/?tenant=skola&wait=60").json()
 
     assert [(r["tenant"], r["source"]) for r in body["runs"]] == [("skola", "bakalari")]
 
@@ -120,7 +183,7 @@ def test_a_failed_sync_answers_502_with_the_reason(api, served):
     served.connect("skola")
     served.connect("zla-skola", secrets={"password": "Tajne-Heslo-9"})
 
-    response = api()
+    response = api("/api/sync/?wait=60")
 
     assert response.status_code == 502
     body = response.json()
@@ -130,23 +193,42 @@ def test_a_failed_sync_answers_502_with_the_reason(api, served):
     assert "Tajne-Heslo-9" not in response.content.decode()
 
 
-def test_wait_0_answers_202_with_run_ids_and_runs_in_the_background(api, served, settings):
-    settings.SYNC_EXECUTOR = "thread"
+@pytest.mark.parametrize("wait", ["", "soon", "-1", "1.5", "301", "٣"])
+def test_a_malformed_wait_is_400_and_queues_nothing(api, served, wait):
     served.connect("skola")
-    served.connect("autoskola", source="sari")
 
-    response = api("/api/sync/?wait=0")
+    response = api(f"/api/sync/?wait={wait}")
 
-    assert response.status_code == 202
-    run_ids = response.json()["run_ids"]
-    assert len(run_ids) == 2 and response.json()["queued"] == 2
-    deadline = time.monotonic() + 60
-    while SyncRun.objects.filter(pk__in=run_ids).exclude(status__in=SyncRun.FINISHED).exists():
-        assert time.monotonic() < deadline
-        time.sleep(0.1)
-    runs = SyncRun.objects.filter(pk__in=run_ids)
-    assert {run.status for run in runs} == {"ok"}
-    assert {run.trigger for run in runs} == {"api"}
+    assert response.status_code == 400
+    assert response.json() == {
+        "error": "bad_request",
+        "message": "wait must be a whole number of seconds from 0 to 300.",
+    }
+    assert not SyncRun.objects.exists()
+
+
+# a run's status
+
+
+def test_a_run_status_needs_a_valid_token(api, status, served):
+    served.connect("skola")
+    url = api().json()["runs"][0]["status_url"]
+
+    assert status(url, token=None).status_code == 401
+    assert status(url, token="edurpg_00000000_nothing").status_code == 401
+    assert finished_summary(status, url)["status"] == "ok"
+
+
+def test_an_unknown_run_is_404(status):
+    response = status("/api/runs/00000000-0000-0000-0000-000000000000/")
+    assert response.status_code == 404
+    assert response.json()["error"] == "not_found"
+
+
+def test_a_run_status_refuses_post(client, token):
+    url = "/api/runs/00000000-0000-0000-0000-000000000000/"
+    response = client.post(url, HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert response.status_code == 405
 
 
 # tokens

@@ -1,13 +1,11 @@
 """The connection form: settings per source, with write-only secrets."""
 
-from collections.abc import Mapping
 from functools import cache
 
 from django import forms
-from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.utils import timezone
 
+from sync.console import connection_rules as rules
 from sync.sources import registry
 from sync.sources.registry import SettingField, Source
 from tenants.models import Connection
@@ -16,11 +14,6 @@ KEEP_HINT = "Stored. Leave blank to keep it; type a new value to replace it."
 UNSET_HINT = "Not set."
 REQUIRED_WHILE_ENABLED = "Required while the connection is enabled: enter it, or untick Enabled."
 NOT_KEPT = "Not kept, for safety: a typed secret is never sent back to the page. Type it again."
-
-
-def missing_secrets(source: Source, secrets: Mapping[str, str]) -> list[SettingField]:
-    """The secrets an enabled connection of `source` needs that `secrets` lacks."""
-    return [s for s in source.secret_fields if s.required and not secrets.get(s.name)]
 
 
 def secret_noun(setting: SettingField) -> str:
@@ -130,47 +123,43 @@ class ConnectionFormBase(forms.ModelForm):
             self.note_typed_secrets_not_kept()
 
     def clean_location(self, source: Source) -> None:
-        self.location = None
+        self.location, self.moved = None, False
         values = {f.name: self.cleaned_data.get(field_name(source, f)) or "" for f in source.fields}
-        for setting in source.option_fields:
-            if setting.required and not values[setting.name].strip():
-                self.add_error(field_name(source, setting), "This field is required.")
         try:
-            self.location = source.locate(values, allow_insecure=settings.SYNC_ALLOW_INSECURE_URLS)
+            self.location = rules.locate(source, values)
         except ValidationError as exc:
             for name, messages in exc.message_dict.items():
                 target = next((f for f in source.fields if f.name == name), None)
                 self.add_error(field_name(source, target) if target else None, messages)
-
-    def address_moved(self) -> bool:
-        """Whether the form points a stored connection at another server than it does now."""
-        return bool(
-            self.instance.pk
-            and self.location is not None
-            and self.location.base_url != self.instance.base_url
-        )
+            return
+        self.moved = rules.moves(rules.stored_address(self.instance), self.location)
 
     def clean_secrets(self, source: Source) -> None:
-        stored = dict(self.instance.secrets) if self.instance.source == source.slug else {}
-        # The stored secrets were given for the stored address; whoever moves the connection
-        # must know them, or they would be sent to a server of the mover's choosing.
-        must_retype = stored if self.address_moved() else {}
-        current = dict(stored)
-        for setting in source.secret_fields:
-            name = field_name(source, setting)
-            typed = self.cleaned_data.get(name) or ""
-            if self.cleaned_data.get(clear_name(source, setting)):
-                if typed:
-                    self.add_error(name, "Type a new value or tick “clear”, not both.")
-                current.pop(setting.name, None)
-            elif typed:
-                current[setting.name] = typed
-            elif must_retype.get(setting.name):
-                self.add_error(name, retype_message(setting))
+        stored = rules.stored_secrets(self.instance, source)
+        current = rules.kept_secrets(self.instance, source, moved=self.moved)
+        untouched = [s for s in source.secret_fields if not self.apply_typed(source, s, current)]
+        # A stored secret the rules kept from moving with the connection is typed again.
+        retype = [s for s in untouched if stored.get(s.name) and s.name not in current]
+        for setting in retype:
+            self.add_error(field_name(source, setting), retype_message(setting))
         if self.cleaned_data.get("enabled"):
-            for setting in missing_secrets(source, current):
-                self.add_error(field_name(source, setting), REQUIRED_WHILE_ENABLED)
+            for setting in rules.missing_secrets(source, current):
+                if setting not in retype:
+                    self.add_error(field_name(source, setting), REQUIRED_WHILE_ENABLED)
         self.new_secrets = current
+
+    def apply_typed(self, source: Source, setting: SettingField, current: dict) -> bool:
+        """Apply what was typed or ticked for one secret to `current`; False if nothing was."""
+        name = field_name(source, setting)
+        typed = self.cleaned_data.get(name) or ""
+        cleared = self.cleaned_data.get(clear_name(source, setting))
+        if cleared:
+            if typed:
+                self.add_error(name, "Type a new value or tick “clear”, not both.")
+            current.pop(setting.name, None)
+        elif typed:
+            current[setting.name] = typed
+        return bool(typed or cleared)
 
     def typed_secret_names(self) -> list[str]:
         names = [
@@ -187,16 +176,8 @@ class ConnectionFormBase(forms.ModelForm):
                 self.add_error(name, NOT_KEPT)
 
     def save(self, commit=True):
-        moved = self.address_moved()
         connection = super().save(commit=False)
-        connection.base_url = self.location.base_url
-        connection.options = dict(self.location.options)
-        if connection.secrets != self.new_secrets:
-            connection.secrets = self.new_secrets
-            connection.secrets_changed_at = timezone.now()
-            connection.session = {}  # tokens belonged to the old credentials
-        if moved:
-            connection.session = {}  # the old server's tokens are no business of the new one
+        rules.place(connection, self.location, self.new_secrets, moved=self.moved)
         if commit:
             connection.save()
         return connection

@@ -6,20 +6,23 @@ into files by default; connections carry no secrets and no session either way.
 
 import json
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.utils import timezone
 from import_export import fields, resources, widgets
 from import_export.formats import base_formats
 from import_export.results import RowResult
 
-from sync.console.connection_form import missing_secrets, secret_noun
+from sync.console import connection_rules as rules
+from sync.console.connection_form import secret_noun
 from sync.console.scoping import in_scope, tenants_of
 from sync.models import SyncRun
 from sync.sources import registry
 from tenants.models import Connection, Tenant
 
 FORMATS = [base_formats.CSV, base_formats.XLSX, base_formats.JSON]
+MOVED = (
+    "moves to a new address, so its stored credentials are dropped: "
+    "a stored secret is never sent to a new address."
+)
 
 
 class TenantSlugWidget(widgets.ForeignKeyWidget):
@@ -85,6 +88,19 @@ def and_list(words: list[str]) -> str:
     return " and ".join(filter(None, [", ".join(words[:-1]), words[-1]]))
 
 
+def column_errors(source: registry.Source, error: ValidationError) -> dict[str, list[str]]:
+    """A setting's messages under the column that holds it: the address, or the options."""
+    labels = {setting.name: setting.label for setting in source.fields}
+    errors: dict[str, list[str]] = {}
+    for name, messages in error.message_dict.items():
+        if name == "base_url":
+            errors.setdefault("base_url", []).extend(messages)
+        else:
+            label = labels.get(name, name)
+            errors.setdefault("options", []).extend(f"{label}: {m}" for m in messages)
+    return errors
+
+
 class ConnectionResource(ScopedResource):
     """Where each connection points and its non-secret settings; credentials are typed in.
 
@@ -128,36 +144,31 @@ class ConnectionResource(ScopedResource):
         self.notes = []
 
     def import_instance(self, instance, row, **kwargs):
-        """Apply the address policy the connection form applies: an import is no way around it."""
-        stored_url = instance.base_url if instance.pk else None
+        """Apply the connection's rules as the form applies them: an import is no way around it."""
+        stored = rules.stored_address(instance)
         super().import_instance(instance, row, **kwargs)
         try:
             source = registry.get(instance.source)
         except LookupError:
             raise ValidationError({"source": f"Unknown source {instance.source!r}."}) from None
-        values = {**instance.options, "base_url": instance.base_url}
-        try:
-            location = source.locate(values, allow_insecure=settings.SYNC_ALLOW_INSECURE_URLS)
-        except ValidationError as exc:
-            raise ValidationError({"base_url": exc.messages}) from None
-        instance.base_url, instance.options = location.base_url, dict(location.options)
-        if stored_url is not None and instance.base_url != stored_url:
-            self.drop_secrets(instance)
+        self.relocate(instance, source, stored)
         self.disable_without_secrets(instance, source)
 
-    def drop_secrets(self, connection: Connection) -> None:
-        """A stored secret is never sent to a new address, as in the form."""
-        if connection.secrets or connection.session:
-            connection.secrets, connection.session = {}, {}
-            connection.secrets_changed_at = timezone.now()
-            self.notes.append(
-                "moves to a new address, so its stored credentials are dropped: "
-                "a stored secret is never sent to a new address."
-            )
+    def relocate(self, connection: Connection, source: registry.Source, stored: str | None):
+        """Point the connection where the row says; a move leaves the stored secrets behind."""
+        try:
+            location = rules.locate(source, {**connection.options, "base_url": connection.base_url})
+        except ValidationError as exc:
+            raise ValidationError(column_errors(source, exc)) from None
+        moved = rules.moves(stored, location)
+        if moved and (connection.secrets or connection.session):
+            self.notes.append(MOVED)
+        secrets = rules.kept_secrets(connection, source, moved=moved)
+        rules.place(connection, location, secrets, moved=moved)
 
     def disable_without_secrets(self, connection: Connection, source: registry.Source) -> None:
         """The form's rule: an enabled connection has every required secret."""
-        missing = [secret_noun(setting) for setting in missing_secrets(source, connection.secrets)]
+        missing = [secret_noun(s) for s in rules.missing_secrets(source, connection.secrets)]
         if connection.enabled and missing:
             connection.enabled = False
             self.notes.append(
