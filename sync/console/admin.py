@@ -60,7 +60,7 @@ def register_mirrored(site: admin.AdminSite = admin.site) -> None:
     """Every mirrored model of every installed source, listed read-only and scoped to the
     user's tenants; a source only says which columns (`Source.listings`)."""
     for source in registry.all_sources():
-        listings = source.listings()
+        listings = source.listings
         for stream in source.streams():
             if site.is_registered(stream.model):
                 continue

@@ -7,6 +7,7 @@ INSTALLED_APPS, and nothing else).
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import ModuleType
 from typing import ClassVar
 
 from django.apps import apps
@@ -78,26 +79,28 @@ class Source:
         """Walk `client` through the steps of a connection test; a Diagnosis."""
         raise NotImplementedError
 
+    # A source's own parts, named once: the module of its streams (STREAMS, and read(client,
+    # connection, report) fetching and mapping them), its sandbox, and its admin columns.
+    mirror: ClassVar[ModuleType]
+    sandbox: ClassVar[type]
+    # How the console lists each mirrored model: {model: ModelAdmin options}, plus "filters"
+    # for list filters beside the tenant and active ones. Unlisted models get the plain listing.
+    listings: ClassVar[Mapping] = {}
+
     def streams(self) -> tuple:
         """The `sync.sources.streams.Stream`s this source mirrors, parents before children."""
-        raise NotImplementedError
+        return self.mirror.STREAMS
 
     def read(self, client, connection, report) -> dict:
         """Fetch and map everything: {stream kind: `sync.sources.streams.Batch`}. Writes nothing.
 
         `report(what, records)` tells the engine what is being fetched, for live progress.
         """
-        raise NotImplementedError
-
-    def listings(self) -> Mapping:
-        """How the console lists each mirrored model: {model: ModelAdmin options}, plus
-        "filters" for list filters beside the tenant and active ones. Unlisted models get the
-        plain listing."""
-        return {}
+        return self.mirror.read(client, connection, report)
 
     def make_sandbox(self, prefix: str):
         """A fresh `sync.upstream.sandbox.SandboxApp` emulating this source, below `prefix`."""
-        raise NotImplementedError
+        return self.sandbox(prefix=prefix)
 
     @property
     def secret_fields(self) -> tuple[SettingField, ...]:

@@ -10,6 +10,7 @@ from sync.upstream.diagnosis import Diagnosis
 from sync.upstream.errors import ConfigError
 
 from . import mirror
+from .admin import LISTINGS
 from .client import LibraryClient, diagnose
 from .sandbox import DEMO_API_KEY, LibrarySandbox
 
@@ -17,6 +18,9 @@ from .sandbox import DEMO_API_KEY, LibrarySandbox
 class LibrarySource(Source):
     slug = "library"
     label = "Library"
+    mirror = mirror
+    sandbox = LibrarySandbox
+    listings = LISTINGS
     tenant_kinds = ("school",)
     fields = (
         SettingField("base_url", "Library address"),
@@ -43,17 +47,3 @@ class LibrarySource(Source):
 
     def diagnose(self, client) -> Diagnosis:
         return diagnose(client)
-
-    def streams(self) -> tuple:
-        return mirror.STREAMS
-
-    def read(self, client, connection, report) -> dict:
-        return mirror.read(client, connection, report)
-
-    def listings(self) -> dict:
-        from .admin import LISTINGS
-
-        return LISTINGS
-
-    def make_sandbox(self, prefix: str) -> LibrarySandbox:
-        return LibrarySandbox(prefix=prefix)

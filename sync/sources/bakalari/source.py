@@ -10,6 +10,7 @@ from sync.upstream.diagnosis import Diagnosis
 from sync.upstream.errors import ConfigError
 
 from . import dataset, mirror
+from .admin import LISTINGS
 from .client import BakalariClient, diagnose
 from .sandbox import BakalariSandbox
 
@@ -34,6 +35,9 @@ def normalize_base_url(url: str, *, allow_insecure: bool) -> str:
 class BakalariSource(Source):
     slug = "bakalari"
     label = "Bakaláři"
+    mirror = mirror
+    sandbox = BakalariSandbox
+    listings = LISTINGS
     tenant_kinds = ("school",)
     fields = (
         SettingField(
@@ -80,17 +84,3 @@ class BakalariSource(Source):
 
     def diagnose(self, client) -> Diagnosis:
         return diagnose(client)
-
-    def streams(self) -> tuple:
-        return mirror.STREAMS
-
-    def read(self, client, connection, report) -> dict:
-        return mirror.read(client, connection, report)
-
-    def listings(self) -> dict:
-        from .admin import LISTINGS
-
-        return LISTINGS
-
-    def make_sandbox(self, prefix: str) -> BakalariSandbox:
-        return BakalariSandbox(prefix=prefix)

@@ -11,6 +11,7 @@ from sync.upstream.diagnosis import Diagnosis
 from sync.upstream.errors import ConfigError
 
 from . import dataset, mirror
+from .admin import LISTINGS
 from .client import SariClient, diagnose
 from .sandbox import SariSandbox
 
@@ -38,6 +39,9 @@ def normalize_base_url(url: str, *, allow_insecure: bool) -> str:
 class SariSource(Source):
     slug = "sari"
     label = "SARI"
+    mirror = mirror
+    sandbox = SariSandbox
+    listings = LISTINGS
     tenant_kinds = ("driving_school",)
     fields = (
         SettingField(
@@ -97,17 +101,3 @@ class SariSource(Source):
 
     def diagnose(self, client) -> Diagnosis:
         return diagnose(client)
-
-    def streams(self) -> tuple:
-        return mirror.STREAMS
-
-    def read(self, client, connection, report) -> dict:
-        return mirror.read(client, connection, report)
-
-    def listings(self) -> dict:
-        from .admin import LISTINGS
-
-        return LISTINGS
-
-    def make_sandbox(self, prefix: str) -> SariSandbox:
-        return SariSandbox(prefix=prefix)
