@@ -4,8 +4,11 @@ and the results file.
 Each benchmark is one command run from the project directory, for example
 `.venv/bin/python bench/throughput.py`. BENCH_DATABASE_URL picks the database (default: a
 PostgreSQL database `edurpg_bench` on 127.0.0.1, created if missing and emptied per run).
+`--quick` runs a benchmark at small sizes in well under a minute, to check that it works; its
+figures are printed, never recorded.
 """
 
+import argparse
 import os
 import platform
 import re
@@ -25,7 +28,27 @@ def database_url() -> str:
     return os.environ.get("BENCH_DATABASE_URL", DEFAULT_DATABASE)
 
 
-def setup_django(migrate: bool = True) -> None:
+def arguments(doc: str, full: dict, quick: dict) -> argparse.Namespace:
+    """`--quick` and the benchmark's sizes: `--name value` each, else its full or quick size."""
+    parser = argparse.ArgumentParser(
+        description=doc.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--quick", action="store_true", help="small sizes; record nothing")
+    for name, value in full.items():
+        many = isinstance(value, tuple)
+        kind = type(value[0]) if many else type(value)
+        parser.add_argument(f"--{name.replace('_', '-')}", type=kind, nargs="+" if many else None)
+    options = parser.parse_args()
+    for name in full:
+        if getattr(options, name) is None:
+            setattr(options, name, (quick if options.quick else full)[name])
+        elif isinstance(full[name], tuple):
+            setattr(options, name, tuple(getattr(options, name)))
+    options.record = not options.quick and sys.argv[1:] == []  # only the full run's figures
+    return options
+
+
+def setup_django(migrate: bool = True, debug: bool = False) -> None:
     """Django on the benchmark database, migrated; the checkout's .env supplies the keys."""
     sys.path.insert(0, str(ROOT))
     os.chdir(ROOT)
@@ -33,7 +56,8 @@ def setup_django(migrate: bool = True) -> None:
     os.environ["SYNC_ALLOW_INSECURE_URLS"] = "true"  # the sandboxes are served on loopback
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "edurpg.settings")
     os.environ.setdefault("LOG_LEVEL", "WARNING")  # a log line per run would time the terminal
-    os.environ["DEBUG"] = "false"  # as in production: DEBUG keeps every SQL statement in memory
+    # false as in production unless asked: DEBUG keeps the last 9,000 SQL statements in memory
+    os.environ["DEBUG"] = "true" if debug else "false"
     ensure_database()
     import django
 
@@ -59,9 +83,15 @@ def ensure_database() -> None:
 
 def empty_database() -> None:
     """Every tenant and what hangs off it, so each benchmark starts from the same state."""
+    from django.db import connection as db
+
     from sync.models import ExternalRef, Lease, SyncRun
     from tenants.models import Connection, Tenant
 
+    if db.vendor == "postgresql":  # the ORM's cascade would load every mirrored row first
+        with db.cursor() as cursor:
+            cursor.execute(f"TRUNCATE {db.ops.quote_name(Tenant._meta.db_table)} CASCADE")
+        return
     for model in (Lease, SyncRun, ExternalRef, Connection, Tenant):
         model.objects.all().delete()
 
@@ -84,6 +114,17 @@ def connect(slug: str, sandbox_url: str, source: str = "bakalari"):
     )
 
 
+class ServedSchool(str):
+    """The URL of a sandbox served by `served_school`, which can change its delay meanwhile."""
+
+    process: subprocess.Popen
+
+    def delay(self, latency: float) -> None:
+        self.process.stdin.write(f"latency {latency}\n")
+        self.process.stdin.flush()
+        time.sleep(0.1)  # the sandbox reads the line in a thread of its own
+
+
 @contextmanager
 def served_school(pupil_copies: int = 1, classes: int | None = None, latency: float = 0.0):
     """The Bakalari sandbox in its own process (so it never shares our GIL), yielding its URL."""
@@ -91,15 +132,27 @@ def served_school(pupil_copies: int = 1, classes: int | None = None, latency: fl
     command += ["--copies", str(pupil_copies), "--latency", str(latency)]
     if classes:
         command += ["--classes", str(classes)]
-    server = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, cwd=ROOT)
+    pipes = {"stdin": subprocess.PIPE, "stdout": subprocess.PIPE}
+    server = subprocess.Popen(command, text=True, cwd=ROOT, **pipes)
     try:
         line = server.stdout.readline()
         if not line.startswith("http://"):
             raise RuntimeError(f"the sandbox did not start: {line!r}")
-        yield line.strip()
+        url = ServedSchool(line.strip())
+        url.process = server
+        yield url
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+def load() -> str:
+    """The machine's load beside each figure: the others on this shared machine slow us."""
+    one, five, _ = os.getloadavg()
+    return f"{one:.1f} / {five:.1f} on {os.cpu_count()}"
+
+
+LOAD_HEADER = "load (1 / 5 min) on cores"
 
 
 class Stopwatch:
@@ -128,8 +181,14 @@ def machine() -> str:
     )
 
 
-def record(section: str, command: str, body: str) -> None:
-    """Replace this benchmark's section of bench/RESULTS.md, keeping the others."""
+def record(section: str, command: str, body: str, options=None) -> None:
+    """Replace this benchmark's section of bench/RESULTS.md, keeping the others; a run at other
+    sizes than the full ones (`--quick`, or sizes given) is only printed."""
+    body = f"{body.strip()}\n\nLoad at the end: {load()} cores."
+    print(body)
+    if options is not None and not options.record:
+        print("\nsizes other than the full ones: nothing recorded in bench/RESULTS.md")
+        return
     block = (
         f"<!-- {section} -->\n## {section}\n\n{date.today().isoformat()} on {machine()}.\n\n"
         f"```sh\n{command}\n```\n\n{body.strip()}\n<!-- /{section} -->"

@@ -1,11 +1,14 @@
 """Serve the Bakalari sandbox with a school of any size over loopback; print its URL, then serve.
 
 `--copies N` gives every class N times its pupils (N x 598 pupils; enrolments grow alike);
-`--classes K` keeps only the first K classes; `--latency S` delays every answer.
+`--classes K` keeps only the first K classes; `--latency S` delays every answer. A line
+`latency S` on standard input changes the delay while serving, so one school (and the records
+mirrored from it) serves both a delayed round and one answered at once.
 """
 
 import argparse
 import sys
+import threading
 from dataclasses import replace
 from pathlib import Path
 
@@ -33,6 +36,14 @@ def school_of(copies: int, classes: int | None) -> School:
     return school
 
 
+def follow_commands(sandbox: BakalariSandbox) -> None:
+    """`latency S` lines from the benchmark that started us; the end of input ends nothing."""
+    for line in sys.stdin:
+        words = line.split()
+        if len(words) == 2 and words[0] == "latency":
+            sandbox.faults.latency = float(words[1])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--copies", type=int, default=1)
@@ -42,6 +53,7 @@ def main() -> None:
     sandbox = BakalariSandbox("/bakalari", school=school_of(options.copies, options.classes))
     sandbox.faults.latency = options.latency
     server = make_loopback_server(Mount([sandbox], index=lambda url: b""), quiet=True)
+    threading.Thread(target=follow_commands, args=[sandbox], daemon=True).start()
     host, port = server.server_address[:2]
     print(f"http://{host}:{port}", flush=True)
     server.serve_forever()
