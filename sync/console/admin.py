@@ -191,12 +191,18 @@ class ExternalRefAdmin(TenantScopedAdmin, ReadOnlyAdmin):
         "kind",
         "first_seen_at",
         "last_changed_at",
-        "last_seen_at",
+        "last_seen",
         "missing_since",
     ]
     list_filter = [TenantFilter, "source", "kind", ("missing_since", admin.EmptyFieldListFilter)]
     list_select_related = ["tenant"]
     search_fields = ["external_id"]
+
+    @admin.display(description="last seen", ordering="last_seen_at")
+    def last_seen(self, ref: ExternalRef):
+        """Still listed upstream: seen by the latest sync (the writer does not rewrite every
+        ref on every run to say so). Gone: the sync before the one that found it gone."""
+        return ref.last_seen_at if ref.missing_since else "in the latest sync"
 
 
 @admin.register(ApiToken)

@@ -16,7 +16,7 @@ from django.db import connection as db
 from django.utils import timezone
 
 from sync.models import SyncRun
-from sync.run import events, lease, schedule
+from sync.run import events, lease, query_log, schedule
 from sync.run.progress import Progress
 from sync.run.writer import Counts, StreamWriter
 from sync.sources import registry
@@ -55,6 +55,7 @@ def sync_connection(
 def execute(run: SyncRun, *, transport=None, round_started=None) -> SyncRun:
     """Carry out a queued run; never raises for a failure of the sync itself."""
     connection = run.connection
+    query_log.keep_short()
     if not lease.claim(connection.pk, run.pk):
         if lease.holder(connection.pk) == run.pk:
             return run  # another delivery of this very run is at work (Celery redelivery)
@@ -137,15 +138,36 @@ def require_something_read(batches: dict) -> None:
 
 
 def write_streams(run, streams, batches, progress) -> dict[str, Counts]:
+    """Each stream in turn; a stream's records are let go once written, and its ids kept
+    only when another stream links to it."""
     connection, now, object_ids, aliases = run.connection, timezone.now(), {}, {}
+    linked = link_targets(streams)
     counts = {}
     for done, stream in enumerate(streams):
         progress.writing(stream.label or stream.kind, done)
         writer = StreamWriter(
-            connection.tenant, connection.source, stream, now, object_ids, aliases
+            connection.tenant,
+            connection.source,
+            stream,
+            now,
+            object_ids,
+            aliases,
+            keeps_ids=stream.kind in linked,
+            last_success=connection.last_success_at,
         )
-        counts[stream.kind] = writer.write(batches[stream.kind])
+        counts[stream.kind] = writer.write(batches.pop(stream.kind))
     return counts
+
+
+def link_targets(streams) -> set[str]:
+    """The kinds some stream's rows link to (by a foreign key to its model)."""
+    kinds = {stream.model: stream.kind for stream in streams}
+    return {
+        kinds[field.related_model]
+        for stream in streams
+        for field in stream.model._meta.concrete_fields
+        if field.is_relation and field.related_model in kinds
+    }
 
 
 def start(run: SyncRun) -> None:

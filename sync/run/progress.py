@@ -1,6 +1,8 @@
 """Live progress of a run, written where the admin's run page can poll it.
 
-Writes are throttled, and each one renews the lease: a run that still reports progress is alive.
+Writes are throttled to one per `FLUSH_SECONDS` and left out when nothing moved since the last;
+the lease is renewed with them once a third of its time has passed: a run that still reports
+progress is alive, and renewing it more often would only cost a round trip.
 """
 
 import time
@@ -18,7 +20,8 @@ class Progress:
         self.state["records"] = 0
         self.client = None
         # The run was saved as starting, and its lease claimed, a moment ago.
-        self._flushed = time.monotonic()
+        self._flushed = self._renewed = time.monotonic()
+        self._stored = None  # what the run's row holds: (progress, requests made)
 
     def fetching(self, what: str, records: int, done: int = 0, total: int = 0) -> None:
         """The source's report callback: what it is fetching, how many records so far, and
@@ -42,8 +45,11 @@ class Progress:
         self._flushed = now
         requests = self.client.requests_made if self.client else self.run.requests_made
         self.run.progress, self.run.requests_made = dict(self.state), requests
-        SyncRun.objects.filter(pk=self.run.pk).update(
-            progress=self.run.progress, requests_made=requests
-        )
-        if renew:
+        if force or (self.run.progress, requests) != self._stored:
+            SyncRun.objects.filter(pk=self.run.pk).update(
+                progress=self.run.progress, requests_made=requests
+            )
+            self._stored = (self.run.progress, requests)
+        if renew and now - self._renewed >= lease.ttl().total_seconds() / 3:
             lease.renew(self.run.connection_id, self.run.pk)
+            self._renewed = now

@@ -2,25 +2,29 @@
 
 Change detection compares a checksum of the mapped record with the one on its ExternalRef, so
 an unchanged record costs no write at all and a re-run over the same data writes nothing.
-Every statement works on a batch, so database work grows with batches, not records.
+Every statement works on a batch, so database work grows with batches, not records; new and
+changed records are written a batch at a time as they are found, so what a stream holds beyond
+its records is what is mirrored of it, compactly (`KnownRef`).
 """
 
 import hashlib
 import json
-from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection as db
 from django.db import transaction
-from django.db.models import Field
 
 from sync.models import ExternalRef
+from sync.run.bulk import RowUpdates, insert_rows
 from sync.sources.streams import Batch, Parts, Record, Stream
 
 BATCH_ROWS = 1000
 REFS_PAGE = 5000
-SQLITE_MAX_PARAMS = 30000
+# What a changed record's ExternalRef is given: its checksum, scope, last changed and last
+# seen now, and no longer missing.
+REF_CHANGES = ("checksum", "scope", "last_changed_at", "last_seen_at", "missing_since")
 
 
 @dataclass
@@ -45,12 +49,14 @@ class Counts:
 
 @dataclass(slots=True)
 class KnownRef:
+    """What is mirrored of one record, as small as it goes: a large stream holds 100,000."""
+
     pk: int
     object_id: int
-    checksum: str
+    checksum: bytes  # the digest itself: half the size of its hex text
     missing: bool
     scope: str
-    seen_before_today: bool  # its last_seen_at needs confirming (refresh_last_seen)
+    listed: bool = False  # in this run's batch; the refs left unlisted may be gone upstream
 
 
 def canonical(value) -> str:
@@ -60,10 +66,19 @@ def canonical(value) -> str:
     return str(value)
 
 
-def checksum(record: Record) -> str:
+def checksum(record: Record) -> bytes:
+    """The SHA-256 digest of the mapped record; its ExternalRef stores it as hex text."""
     payload = {"v": record.values, "l": record.links, "s": record.scope}
     text = json.dumps(payload, sort_keys=True, default=canonical, ensure_ascii=False)
-    return hashlib.sha256(text.encode()).hexdigest()
+    return hashlib.sha256(text.encode()).digest()
+
+
+def stored_digest(text: str) -> bytes:
+    """The digest an ExternalRef holds; text that is no digest matches no record."""
+    try:
+        return bytes.fromhex(text)
+    except ValueError:
+        return b""
 
 
 def deduplicated(records: list[Record]) -> list[Record]:
@@ -80,35 +95,62 @@ class StreamWriter:
         now: datetime,
         object_ids: dict,
         aliases: dict | None = None,
+        *,
+        keeps_ids: bool = True,
+        last_success: datetime | None = None,
     ):
         self.tenant, self.source, self.stream, self.now = tenant, source, stream, now
         self.model = stream.model
         self.object_ids = object_ids  # kind -> {external id: local id}, shared across streams
+        # Only the streams others link to need their ids kept for the rest of the run.
+        self.keeps_ids = keeps_ids
         # kind -> {a record's own key: the key it was stored under}, shared across streams
         self.aliases = {} if aliases is None else aliases
+        # The connection's last successful sync before this one: a record found gone now was
+        # last listed then, as far as anything knows (`mark_missing`).
+        self.last_success = last_success
         self.content_type = ContentType.objects.get_for_model(self.model)
+        self.updates: dict[tuple[str, ...], RowUpdates] = {}
+        self.ref_updates = RowUpdates(
+            ExternalRef, [ExternalRef._meta.get_field(name) for name in REF_CHANGES]
+        )
 
     def write(self, batch: Batch) -> Counts:
+        # in a savepoint: a failure takes back this stream's writes (and temporary tables)
+        with transaction.atomic():
+            return self.write_batch(batch)
+
+    def write_batch(self, batch: Batch) -> Counts:
         known = self.known_refs()
-        self.object_ids[self.stream.kind] = {key: ref.object_id for key, ref in known.items()}
+        ids = {key: ref.object_id for key, ref in known.items()} if self.keeps_ids else {}
+        self.object_ids[self.stream.kind] = ids
         if batch.not_fetched:
             return Counts(not_fetched=batch.not_fetched)  # its rows stay as they are
         counts = Counts()
-        records = deduplicated(self.keyed_by_parts(self.following_aliases(batch.records)))
         new, changed = [], []
+        records = deduplicated(self.keyed_by_parts(self.following_aliases(batch.records)))
         for record in records:
             digest = checksum(record)
             ref = known.get(record.key)
             if ref is None:
                 new.append((record, digest))
-            elif ref.checksum != digest or ref.missing:
-                changed.append((ref, record, digest))
             else:
-                counts.unchanged += 1
-        counts.created = self.insert(new)
-        counts.updated = self.update(changed)
-        counts.missing = self.mark_missing(known, {r.key for r in records}, batch, counts)
-        self.refresh_last_seen(known, records)
+                ref.listed = True
+                if ref.checksum != digest or ref.missing:
+                    changed.append((ref, record, digest))
+                else:
+                    counts.unchanged += 1
+            # written a batch at a time: what waits to be written never grows with the stream
+            if len(new) == BATCH_ROWS:
+                counts.created += self.insert(new, ids)
+                new = []
+            if len(changed) == BATCH_ROWS:
+                counts.updated += self.update(changed)
+                changed = []
+        counts.created += self.insert(new, ids)
+        counts.updated += self.update(changed)
+        self.apply_updates()
+        counts.missing = self.mark_missing(known, bool(records), batch, counts)
         return counts
 
     def known_refs(self) -> dict[str, KnownRef]:
@@ -116,27 +158,28 @@ class StreamWriter:
         stream is one plain query, a large one never sits whole in the driver's buffers."""
         # Plain SQL: building this query with the ORM for every stream of every run cost more
         # CPU than the rest of a small sync's writing, and parallel syncs share one interpreter.
-        known, after = {}, None
+        known, after, scopes = {}, None, {}
         with db.cursor() as cursor:
             while True:
                 cursor.execute(*self.known_refs_page(after))
                 rows = cursor.fetchall()
-                known.update((row[0], known_ref(row)) for row in rows)
+                for key, pk, object_id, digest, missing, scope in rows:
+                    scope = scopes.setdefault(scope, scope)  # one text per scope, not per ref
+                    known[key] = KnownRef(pk, object_id, stored_digest(digest), missing, scope)
                 if len(rows) < REFS_PAGE:
                     return known
                 after = rows[-1][0]
 
     def known_refs_page(self, after: str | None) -> tuple[str, list]:
-        # The database answers the two questions asked of the timestamps, so a hundred
-        # thousand of them are not parsed into datetimes only to be compared.
+        # The database answers whether a ref is missing, so a hundred thousand timestamps are
+        # not parsed into datetimes only to be compared with None.
         table = db.ops.quote_name(ExternalRef._meta.db_table)
-        start = db.ops.adapt_datetimefield_value(start_of_day(self.now))
-        params = [start, self.tenant.pk, self.source, self.stream.kind]
+        params = [self.tenant.pk, self.source, self.stream.kind]
         if after is not None:
             params.append(after)
         sql = (
-            "SELECT external_id, id, object_id, checksum, missing_since IS NOT NULL, scope, "  # noqa: S608
-            f"last_seen_at < %s FROM {table} WHERE tenant_id = %s AND source = %s AND kind = %s"
+            "SELECT external_id, id, object_id, checksum, missing_since IS NOT NULL, scope "  # noqa: S608
+            f"FROM {table} WHERE tenant_id = %s AND source = %s AND kind = %s"
             f"{' AND external_id > %s' if after is not None else ''} "
             f"ORDER BY external_id LIMIT {int(REFS_PAGE)}"
         )
@@ -164,7 +207,7 @@ class StreamWriter:
                 aliases[record.key] = key
             firsts = [record.values.get(parts.first), *(first for _, first in groups)]
             values = self.group_values(parts, record, [f for f in firsts if f is not None])
-            keyed.append(replace(record, key=key, values=values))
+            keyed.append(record.replace(key=key, values=values))
         return keyed
 
     def stored_groups(self, parts: Parts, part_keys: list[str]) -> dict[str, tuple]:
@@ -192,72 +235,78 @@ class StreamWriter:
             values[f"{name}_id"] = self.object_ids.get(kind, {}).get(key) if key else None
         return values
 
-    def insert(self, new: list[tuple[Record, str]]) -> int:
-        for chunk in chunks(new, BATCH_ROWS):
-            objects = [
-                self.model(
-                    tenant=self.tenant, external_id=r.key, active=True, **self.field_values(r)
-                )
-                for r, _ in chunk
-            ]
-            self.model.objects.bulk_create(objects)
-            refs = [
-                self.new_ref(record, digest, obj.pk)
-                for (record, digest), obj in zip(chunk, objects, strict=True)
-            ]
-            ExternalRef.objects.bulk_create(refs)
-            self.object_ids[self.stream.kind].update(
-                {r.key: o.pk for (r, _), o in zip(chunk, objects, strict=True)}
-            )
+    def insert(self, new: list[tuple[Record, bytes]], ids: dict[str, int]) -> int:
+        """One batch of new records and their ExternalRefs; their local ids join `ids`."""
+        if not new:
+            return 0
+        rows = [
+            {"tenant_id": self.tenant.pk, "external_id": r.key, "active": True}
+            | self.field_values(r)
+            for r, _ in new
+        ]
+        object_ids = insert_rows(self.model, rows)
+        refs = [
+            self.new_ref(record, digest, object_id)
+            for (record, digest), object_id in zip(new, object_ids, strict=True)
+        ]
+        insert_rows(ExternalRef, refs, ids_needed=False)
+        if self.keeps_ids:
+            ids.update((record.key, pk) for (record, _), pk in zip(new, object_ids, strict=True))
         return len(new)
 
-    def new_ref(self, record: Record, digest: str, object_id: int) -> ExternalRef:
-        return ExternalRef(
-            tenant=self.tenant,
-            source=self.source,
-            kind=self.stream.kind,
-            external_id=record.key,
-            scope=record.scope,
-            content_type=self.content_type,
-            object_id=object_id,
-            checksum=digest,
-            first_seen_at=self.now,
-            last_seen_at=self.now,
-            last_changed_at=self.now,
-        )
+    def new_ref(self, record: Record, digest: bytes, object_id: int) -> dict:
+        return {
+            "tenant_id": self.tenant.pk,
+            "source": self.source,
+            "kind": self.stream.kind,
+            "external_id": record.key,
+            "scope": record.scope,
+            "content_type_id": self.content_type.pk,
+            "object_id": object_id,
+            "checksum": digest.hex(),
+            "first_seen_at": self.now,
+            "last_seen_at": self.now,
+            "last_changed_at": self.now,
+            "missing_since": None,
+        }
 
-    def update(self, changed: list[tuple[KnownRef, Record, str]]) -> int:
-        if not changed:
-            return 0
-        names = list(self.field_values(changed[0][1]))
-        fields = [self.model._meta.get_field(name) for name in [*names, "active"]]
-        object_rows = []
+    def update(self, changed: list[tuple[KnownRef, Record, bytes]]) -> int:
+        """Hand one batch of changed records over; in effect once `apply_updates` has run."""
+        rows = {}  # by the names of their values: a stream's records usually share them
         for ref, record, _ in changed:
             values = self.field_values(record)
-            object_rows.append((ref.object_id, [*(values[n] for n in names), True]))
-        update_rows(self.model, fields, object_rows)
-        ref_fields = [
-            ExternalRef._meta.get_field(name)
-            for name in ("checksum", "scope", "last_changed_at", "last_seen_at", "missing_since")
-        ]
-        ref_rows = [
-            (ref.pk, [digest, record.scope, self.now, self.now, None])
-            for ref, record, digest in changed
-        ]
-        update_rows(ExternalRef, ref_fields, ref_rows)
+            rows.setdefault(tuple(values), []).append((ref.object_id, [*values.values(), True]))
+        for names, batch in rows.items():
+            self.row_updates(names).add(batch)
+        self.ref_updates.add(
+            [
+                (ref.pk, [digest.hex(), record.scope, self.now, self.now, None])
+                for ref, record, digest in changed
+            ]
+        )
         return len(changed)
 
+    def row_updates(self, names: tuple[str, ...]) -> RowUpdates:
+        if names not in self.updates:
+            fields = [self.model._meta.get_field(name) for name in [*names, "active"]]
+            self.updates[names] = RowUpdates(self.model, fields)
+        return self.updates[names]
+
+    def apply_updates(self) -> None:
+        for updates in [*self.updates.values(), self.ref_updates]:
+            updates.apply()
+
     def mark_missing(
-        self, known: dict[str, KnownRef], seen: set[str], batch: Batch, counts: Counts
+        self, known: dict[str, KnownRef], anything_listed: bool, batch: Batch, counts: Counts
     ) -> int:
         scopes = batch.complete_scopes
         gone = [
             ref
-            for key, ref in known.items()
-            if key not in seen and not ref.missing and (scopes is None or ref.scope in scopes)
+            for ref in known.values()
+            if not ref.listed and not ref.missing and (scopes is None or ref.scope in scopes)
         ]
         gone = self.without_ended(gone)
-        if gone and not seen and not self.stream.may_be_empty:
+        if gone and not anything_listed and not self.stream.may_be_empty:
             counts.warnings.append(
                 f"{self.stream.label or self.stream.kind}: upstream returned nothing although "
                 f"{len(gone)} are mirrored; none was marked missing."
@@ -265,8 +314,12 @@ class StreamWriter:
             return 0
         status = self.stream.parts and self.stream.parts.status
         cancelled = {status.field: status.cancelled} if status else {}
+        # `last_seen_at` is not confirmed on every run (that would rewrite every ref): a ref
+        # still listed was seen by the latest sync; one gone now was last seen by the one before.
+        seen = {"last_seen_at": self.last_success} if self.last_success else {}
         for chunk in chunks(gone, BATCH_ROWS):
-            ExternalRef.objects.filter(pk__in=[r.pk for r in chunk]).update(missing_since=self.now)
+            refs = ExternalRef.objects.filter(pk__in=[r.pk for r in chunk])
+            refs.update(missing_since=self.now, **seen)
             object_ids = [r.object_id for r in chunk]
             self.model.objects.filter(pk__in=object_ids).update(active=False, **cancelled)
         return len(gone)
@@ -306,100 +359,14 @@ class StreamWriter:
         if unmarked.exists():
             unmarked.update(**{status.field: status.over})
 
-    def refresh_last_seen(self, known: dict[str, KnownRef], records: list[Record]) -> None:
-        """Confirm `last_seen_at` of unchanged records at most daily, so that a re-run within
-        the day writes nothing at all."""
-        stale = [
-            known[r.key].pk
-            for r in records
-            if r.key in known and not known[r.key].missing and known[r.key].seen_before_today
-        ]
-        for chunk in chunks(stale, BATCH_ROWS):
-            ExternalRef.objects.filter(pk__in=chunk).update(last_seen_at=self.now)
-
 
 def followed(record: Record, aliases: dict[str, dict[str, str]]) -> Record:
     links = {}
     for name, (kind, key) in record.links.items():
         links[name] = (kind, aliases.get(kind, {}).get(key, key))
-    return record if links == record.links else replace(record, links=links)
-
-
-def known_ref(row: tuple) -> KnownRef:
-    pk, object_id, digest, missing, scope, seen_before_today = row[1:]
-    return KnownRef(pk, object_id, digest, bool(missing), scope, bool(seen_before_today))
-
-
-def start_of_day(moment: datetime) -> datetime:
-    return moment.replace(hour=0, minute=0, second=0, microsecond=0)
+    return record if links == record.links else record.replace(links=links)
 
 
 def chunks(items: list, size: int):
     for start in range(0, len(items), size):
         yield items[start : start + size]
-
-
-def update_rows(model, fields: list[Field], rows: list[tuple[int, list]]) -> None:
-    """One UPDATE per batch, whatever the number of fields or rows in it."""
-    if db.vendor == "postgresql":
-        update_rows_by_copy(model, fields, rows)
-    else:
-        update_rows_from_values(model, fields, rows)
-
-
-def prepared(field: Field, value):
-    return value if value is None or type(value) in PLAIN else field.get_db_prep_save(value, db)
-
-
-# Values the driver takes as they are; dates, times and decimals still go through their field.
-PLAIN = {str, int, bool}
-
-
-def prepared_for_copy(field: Field, value):
-    """PostgreSQL takes dates and aware datetimes as they are, as Django's own adapter does."""
-    if type(value) is datetime and value.tzinfo is not None or type(value) is date:
-        return value
-    return prepared(field, value)
-
-
-def update_rows_by_copy(model, fields: list[Field], rows: list[tuple[int, list]]) -> None:
-    """COPY the new values into a temporary table, then one UPDATE ... FROM it: PostgreSQL's
-    fastest way in, with no statement whose size grows with the rows."""
-    quote = db.ops.quote_name
-    table, pk = quote(model._meta.db_table), quote(model._meta.pk.column)
-    columns = ", ".join(
-        [
-            f"pk {model._meta.pk.rel_db_type(db)}",
-            *(f"c{i} {f.db_type(db)}" for i, f in enumerate(fields)),
-        ]
-    )
-    sets = ", ".join(f"{quote(f.column)} = v.c{i}" for i, f in enumerate(fields))
-    # in a savepoint: if anything fails, the rollback takes the temporary table with it
-    with transaction.atomic(), db.cursor() as cursor:
-        cursor.execute(f"CREATE TEMPORARY TABLE edurpg_changed_rows ({columns})")
-        with cursor.cursor.copy("COPY edurpg_changed_rows FROM STDIN") as copy:
-            for pk_value, values in rows:
-                copy.write_row([pk_value, *map(prepared_for_copy, fields, values)])
-        cursor.execute(
-            f"UPDATE {table} AS t SET {sets} FROM edurpg_changed_rows AS v WHERE t.{pk} = v.pk"  # noqa: S608
-        )
-        cursor.execute("DROP TABLE edurpg_changed_rows")
-
-
-def update_rows_from_values(model, fields: list[Field], rows: list[tuple[int, list]]) -> None:
-    """UPDATE ... FROM (VALUES ...), as many rows per statement as SQLite's parameters allow."""
-    quote = db.ops.quote_name
-    table, pk = quote(model._meta.db_table), quote(model._meta.pk.column)
-    per_batch = max(1, min(BATCH_ROWS, SQLITE_MAX_PARAMS // (len(fields) + 1)))
-    for chunk in chunks(rows, per_batch):
-        row_sql = "(" + ", ".join(["%s"] * (len(fields) + 1)) + ")"
-        values_sql = ", ".join([row_sql] * len(chunk))
-        params = []
-        for pk_value, values in chunk:
-            params.append(pk_value)
-            params.extend(prepared(f, v) for f, v in zip(fields, values, strict=True))
-        sets = ", ".join(f"{quote(f.column)} = v.column{i + 2}" for i, f in enumerate(fields))
-        source = f"(VALUES {values_sql}) AS v"
-        sql = f"UPDATE {table} AS t SET {sets} FROM {source} WHERE t.{pk} = v.column1"  # noqa: S608
-        with db.cursor() as cursor:
-            cursor.execute(sql, params)

@@ -5,21 +5,61 @@ transaction, in the order the source lists them (parents before the rows that li
 """
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from sync.models import Mirrored
 
+Link = tuple[str, str | None]  # (the kind linked to, its key)
 
-@dataclass(frozen=True, slots=True)  # slots: a large sync holds a hundred thousand of these
+
 class Record:
-    key: str  # the external id, verbatim
-    values: dict[str, Any]  # model field -> value (str, int, bool, date, datetime, Decimal, None)
-    links: dict[str, tuple[str, str | None]] = field(default_factory=dict)  # fk -> (kind, key)
-    scope: str = ""
-    # The keys of the parts this record groups, when upstream gives the group no id of its own
-    # (`Stream.parts`); `key` is then the key a group none of whose parts is stored takes.
-    parts: tuple[str, ...] = ()
+    """One upstream record as the mirror needs it: its key, its model values, its links to the
+    records of other streams (`{fk: (kind, key)}`), its scope and its parts. Treat it as
+    immutable; `replace` gives a changed copy.
+
+    A large sync holds a hundred thousand of these, so a record is stored compactly: its links
+    as one flat tuple rather than a dict (`links` builds the dict when asked), and its values
+    as given, so that records sharing one values dict share it in memory too.
+    """
+
+    __slots__ = ("key", "values", "_links", "scope", "parts")
+
+    def __init__(
+        self,
+        key: str,  # the external id, verbatim
+        values: dict[str, Any],  # model field -> value (str, int, bool, date, datetime, ...)
+        links: dict[str, Link] | None = None,
+        scope: str = "",
+        # The keys of the parts this record groups, when upstream gives the group no id of its
+        # own (`Stream.parts`); `key` is then the key a group none of whose parts is stored takes.
+        parts: tuple[str, ...] = (),
+    ) -> None:
+        self.key, self.values, self.scope, self.parts = key, values, scope, parts
+        self._links = tuple(part for name, link in (links or {}).items() for part in (name, *link))
+
+    @property
+    def links(self) -> dict[str, Link]:
+        flat = self._links
+        return {flat[i]: (flat[i + 1], flat[i + 2]) for i in range(0, len(flat), 3)}
+
+    def replace(self, **changes) -> "Record":
+        fields = {name: getattr(self, name) for name in ("key", "values", "links", "scope")}
+        return Record(**{**fields, "parts": self.parts, **changes})
+
+    def _fields(self) -> tuple:
+        return (self.key, self.values, self._links, self.scope, self.parts)
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, Record) and self._fields() == other._fields()
+
+    __hash__ = None  # its values are a dict
+
+    def __repr__(self) -> str:
+        return (
+            f"Record(key={self.key!r}, values={self.values!r}, links={self.links!r}, "
+            f"scope={self.scope!r}, parts={self.parts!r})"
+        )
 
 
 KEY_SEPARATOR = "|"
