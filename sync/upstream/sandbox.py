@@ -116,6 +116,28 @@ def faulty_reply(fault: Fault, reply: Reply) -> Reply:
 Handler = Callable[..., Reply]
 
 
+class InFlight:
+    """Requests being handled right now, and the most at once since the last reset."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.now = 0
+        self.most = 0
+
+    def __enter__(self) -> None:
+        with self._lock:
+            self.now += 1
+            self.most = max(self.most, self.now)
+
+    def __exit__(self, *exc_info) -> None:
+        with self._lock:
+            self.now -= 1
+
+    def reset(self) -> None:
+        with self._lock:
+            self.most = self.now
+
+
 class SandboxApp:
     """Routes (method, regex) to handlers below `prefix`; applies faults; records requests."""
 
@@ -126,6 +148,7 @@ class SandboxApp:
         self.faults = Faults()
         self.lock = threading.RLock()
         self.requests: list[tuple[str, str]] = []  # (method, path): never query strings
+        self.in_flight = InFlight()
         self._routes: list[tuple[str, re.Pattern, Handler]] = []
 
     def route(self, method: str, pattern: str, handler: Handler) -> None:
@@ -138,7 +161,10 @@ class SandboxApp:
         if not self.handles(environ.get("PATH_INFO", "")):
             start_response("404 Not Found", [("Content-Type", "text/plain")])
             return [b"Not found"]
-        request = read_request(environ, self.prefix)
+        with self.in_flight:
+            return self.answer(read_request(environ, self.prefix), start_response)
+
+    def answer(self, request: Request, start_response) -> Iterable[bytes]:
         with self.lock:
             self.requests.append((request.method, request.path))
             reply = self.dispatch(request)

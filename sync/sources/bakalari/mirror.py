@@ -5,7 +5,10 @@ standing timetable and the pupils of every group it teaches through the marking 
 Any other account mirrors what it can see; the pupil streams are then left untouched.
 """
 
+from functools import partial
+
 from sync.sources.streams import Answers, Batch, Report, Stream
+from sync.upstream import parallel
 
 from . import streams
 from .models import Enrolment, Event, Group, Pupil, Room, SchoolClass, Subject, Teacher
@@ -26,16 +29,19 @@ STREAMS = (
 def read(client, connection, report: Report) -> dict[str, Batch]:
     user = client.user()
     report("timetable", 0)
-    timetable = client.timetable_permanent()
-    atoms = teaching_assignments(client, user)
-    with_events = has_right(user, "Events", "ShowEvents")
+    # none of these waits for another; the rosters wait for the assignments
+    timetable, atoms, events = parallel.together(
+        client,
+        client.timetable_permanent,
+        partial(teaching_assignments, client, user),
+        partial(events_if_allowed, client, user),
+    )
+    with_events = events is not None
     # user, timetable, the assignments, a roster for each of them, the events
     answers = Answers(2 + is_teacher(user) + len(atoms) + with_events, done=2 + is_teacher(user))
     rosters = read_rosters(client, atoms, report, answers)
-    events = None
     if with_events:
         answers.report(report, "events", sum(len(r["Students"]) for r in rosters.values()))
-        events = client.events()
     batches = {
         "class": Batch(streams.named_records(timetable.get("Classes") or [])),
         "group": Batch(streams.group_records(timetable)),
@@ -78,14 +84,23 @@ def teaching_assignments(client, user: dict) -> list[dict]:
     return [atom for atom in client.marking_atoms() if not atom.get("Disabled")]
 
 
+def events_if_allowed(client, user: dict) -> dict | None:
+    """The events, if the account has the right to read them."""
+    return client.events() if has_right(user, "Events", "ShowEvents") else None
+
+
 def read_rosters(client, atoms: list[dict], report: Report, answers: Answers) -> dict[str, dict]:
-    """The pupils of each teaching assignment."""
+    """The pupils of each teaching assignment, fetched side by side, reported in turn."""
     rosters, pupils = {}, 0
-    for atom in atoms:
+    for atom, roster in parallel.fetched(client, partial(roster_of, client), atoms):
         answers.report(report, f"pupils of {streams.text(atom.get('Name')) or atom['Id']}", pupils)
-        rosters[atom["Id"]] = roster = who_is_taught(client.marking_marks(atom["Id"]))
+        rosters[atom["Id"]] = roster
         pupils += len(roster["Students"])
     return rosters
+
+
+def roster_of(client, atom: dict) -> dict:
+    return who_is_taught(client.marking_marks(atom["Id"]))
 
 
 # What the streams read of a roster. Its marks are most of the answer and none of the mirror:

@@ -5,7 +5,7 @@ from collections.abc import Mapping
 from django.core.exceptions import ValidationError
 
 from sync.sources.registry import Location, SettingField, Source
-from sync.upstream import url_policy
+from sync.upstream import parallel, url_policy
 from sync.upstream.diagnosis import Diagnosis
 from sync.upstream.errors import ConfigError
 
@@ -30,6 +30,19 @@ def normalize_base_url(url: str, *, allow_insecure: bool) -> str:
             kept.append(segment)
     path = "/" + "/".join(kept) if kept else ""
     return url_policy.join(parts._replace(path=path))
+
+
+def session_keeper(connection):
+    """What keeps each new token pair: on the connection at once, so that log records are
+    scrubbed of it, and in the database by the thread that runs the sync (a token renewed in a
+    worker of `parallel.fetched` is stored as that thread hands back its next answer)."""
+    store = parallel.in_calling_thread(connection.store_session)
+
+    def keep(session: dict) -> None:
+        connection.session = session
+        store(session)
+
+    return keep
 
 
 class BakalariSource(Source):
@@ -78,7 +91,7 @@ class BakalariSource(Source):
             username,
             password,
             session=connection.session,
-            on_session=connection.store_session,
+            on_session=session_keeper(connection),
             transport=transport,
         )
 

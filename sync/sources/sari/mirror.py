@@ -4,11 +4,14 @@ SARI lists what lies ahead only: a part drops out of its group once held, a grou
 parts are. The streams say so (`held_at`, `parts`), and the writer keeps what was held.
 """
 
+from functools import partial
+
 from sync.sources.streams import Answers, Batch, Lifecycle, Parts, Report, Stream
+from sync.upstream import parallel
 from sync.upstream.errors import UpstreamError
 
 from . import streams
-from .client import COURSE_TYPES, CourseGroup, offered_courses
+from .client import COURSE_TYPES, CourseGroup, CoursePart, Member, offered_courses
 from .models import Course, CourseSession, Participant
 
 # Codes that mean "nothing of this here", not "something is broken".
@@ -53,18 +56,27 @@ def read(client, connection, report: Report) -> dict[str, Batch]:
 
 
 def read_members(client, groups: list[CourseGroup], report: Report):
-    """Each listed part's members; a part deleted since the list was read is left out."""
+    """Each listed part's members, fetched side by side; a part deleted since the list was read
+    is left out."""
     members, parts_read, total = {}, set(), 0
     parts = [(group, part) for group in groups for part in group.parts]
     answers = Answers(len(COURSE_TYPES) + len(parts), done=len(COURSE_TYPES))  # lists, parts
-    for group, part in parts:
+    for (group, part), listed in parallel.fetched(client, partial(members_of, client), parts):
         answers.report(report, f"participants of {group.name} ({part.name})", total)
-        try:
-            members[part.id] = client.course_detail(part.id)
-        except UpstreamError as error:
-            if error.code != NO_SUCH_PART:
-                raise
+        if listed is None:
             continue
+        members[part.id] = listed
         parts_read.add(part.id)
-        total += len(members[part.id])
+        total += len(listed)
     return members, parts_read
+
+
+def members_of(client, group_and_part: tuple[CourseGroup, CoursePart]) -> list[Member] | None:
+    """The part's members; None for a part deleted since the list was read."""
+    _, part = group_and_part
+    try:
+        return client.course_detail(part.id)
+    except UpstreamError as error:
+        if error.code != NO_SUCH_PART:
+            raise
+        return None
