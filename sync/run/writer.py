@@ -17,14 +17,11 @@ from django.db import connection as db
 from django.db import transaction
 
 from sync.models import ExternalRef
-from sync.run.bulk import RowUpdates, insert_rows
+from sync.run.bulk import NewRows, RowUpdates, Target
 from sync.sources.streams import Batch, Parts, Record, Stream
 
 BATCH_ROWS = 1000
 REFS_PAGE = 5000
-# What a changed record's ExternalRef is given: its checksum, scope, last changed and last
-# seen now, and no longer missing.
-REF_CHANGES = ("checksum", "scope", "last_changed_at", "last_seen_at", "missing_since")
 
 
 @dataclass
@@ -110,10 +107,8 @@ class StreamWriter:
         # last listed then, as far as anything knows (`mark_missing`).
         self.last_success = last_success
         self.content_type = ContentType.objects.get_for_model(self.model)
+        self.inserts: dict[tuple[str, ...], NewRows] = {}
         self.updates: dict[tuple[str, ...], RowUpdates] = {}
-        self.ref_updates = RowUpdates(
-            ExternalRef, [ExternalRef._meta.get_field(name) for name in REF_CHANGES]
-        )
 
     def write(self, batch: Batch) -> Counts:
         # in a savepoint: a failure takes back this stream's writes (and temporary tables)
@@ -142,13 +137,14 @@ class StreamWriter:
                     counts.unchanged += 1
             # written a batch at a time: what waits to be written never grows with the stream
             if len(new) == BATCH_ROWS:
-                counts.created += self.insert(new, ids)
+                counts.created += self.insert(new)
                 new = []
             if len(changed) == BATCH_ROWS:
                 counts.updated += self.update(changed)
                 changed = []
-        counts.created += self.insert(new, ids)
+        counts.created += self.insert(new)
         counts.updated += self.update(changed)
+        self.apply_inserts(ids)
         self.apply_updates()
         counts.missing = self.mark_missing(known, bool(records), batch, counts)
         return counts
@@ -235,65 +231,68 @@ class StreamWriter:
             values[f"{name}_id"] = self.object_ids.get(kind, {}).get(key) if key else None
         return values
 
-    def insert(self, new: list[tuple[Record, bytes]], ids: dict[str, int]) -> int:
-        """One batch of new records and their ExternalRefs; their local ids join `ids`."""
-        if not new:
-            return 0
-        rows = [
-            {"tenant_id": self.tenant.pk, "external_id": r.key, "active": True}
-            | self.field_values(r)
-            for r, _ in new
-        ]
-        object_ids = insert_rows(self.model, rows)
-        refs = [
-            self.new_ref(record, digest, object_id)
-            for (record, digest), object_id in zip(new, object_ids, strict=True)
-        ]
-        insert_rows(ExternalRef, refs, ids_needed=False)
-        if self.keeps_ids:
-            ids.update((record.key, pk) for (record, _), pk in zip(new, object_ids, strict=True))
+    def insert(self, new: list[tuple[Record, bytes]]) -> int:
+        """Hand one batch of new records over; in the tables once `apply_inserts` has run."""
+        rows = {}  # by the names of their values: a stream's records usually share them
+        for record, digest in new:
+            values = self.field_values(record)
+            row = ((record.key, *values.values()), (record.scope, digest.hex()))
+            rows.setdefault(tuple(values), []).append(row)
+        for names, batch in rows.items():
+            self.new_rows(names).add(batch)
         return len(new)
 
-    def new_ref(self, record: Record, digest: bytes, object_id: int) -> dict:
-        return {
-            "tenant_id": self.tenant.pk,
-            "source": self.source,
-            "kind": self.stream.kind,
-            "external_id": record.key,
-            "scope": record.scope,
-            "content_type_id": self.content_type.pk,
-            "object_id": object_id,
-            "checksum": digest.hex(),
-            "first_seen_at": self.now,
-            "last_seen_at": self.now,
-            "last_changed_at": self.now,
-            "missing_since": None,
-        }
+    def new_rows(self, names: tuple[str, ...]) -> NewRows:
+        """The row with its values, and its ref: first seen, last seen and changed now."""
+        if names not in self.inserts:
+            fields = [self.model._meta.get_field(name) for name in ("external_id", *names)]
+            ref_fields = [ExternalRef._meta.get_field(name) for name in ("scope", "checksum")]
+            mapped = {
+                "tenant_id": self.tenant.pk,
+                "source": self.source,
+                "kind": self.stream.kind,
+                "content_type_id": self.content_type.pk,
+            }
+            times = {"first_seen_at": self.now, "last_seen_at": self.now}
+            self.inserts[names] = NewRows(
+                Target(self.model, fields, {"tenant_id": self.tenant.pk, "active": True}),
+                Target(ExternalRef, ref_fields, {**mapped, **times, "last_changed_at": self.now}),
+                points_by="object_id",
+            )
+        return self.inserts[names]
+
+    def apply_inserts(self, ids: dict[str, int]) -> None:
+        for inserts in self.inserts.values():
+            ids.update(inserts.apply(ids_wanted=self.keeps_ids))
 
     def update(self, changed: list[tuple[KnownRef, Record, bytes]]) -> int:
         """Hand one batch of changed records over; in effect once `apply_updates` has run."""
         rows = {}  # by the names of their values: a stream's records usually share them
-        for ref, record, _ in changed:
+        for ref, record, digest in changed:
             values = self.field_values(record)
-            rows.setdefault(tuple(values), []).append((ref.object_id, [*values.values(), True]))
+            row = ((ref.object_id, tuple(values.values())), (ref.pk, (digest.hex(), record.scope)))
+            rows.setdefault(tuple(values), []).append(row)
         for names, batch in rows.items():
             self.row_updates(names).add(batch)
-        self.ref_updates.add(
-            [
-                (ref.pk, [digest.hex(), record.scope, self.now, self.now, None])
-                for ref, record, digest in changed
-            ]
-        )
         return len(changed)
 
     def row_updates(self, names: tuple[str, ...]) -> RowUpdates:
+        """The row's values, and its ref's: checksum and scope, changed and seen now, not
+        missing."""
         if names not in self.updates:
-            fields = [self.model._meta.get_field(name) for name in [*names, "active"]]
-            self.updates[names] = RowUpdates(self.model, fields)
+            fields = [self.model._meta.get_field(name) for name in names]
+            self.updates[names] = RowUpdates(
+                Target(self.model, fields, {"active": True}),
+                Target(
+                    ExternalRef,
+                    [ExternalRef._meta.get_field(name) for name in ("checksum", "scope")],
+                    {"last_changed_at": self.now, "last_seen_at": self.now, "missing_since": None},
+                ),
+            )
         return self.updates[names]
 
     def apply_updates(self) -> None:
-        for updates in [*self.updates.values(), self.ref_updates]:
+        for updates in self.updates.values():
             updates.apply()
 
     def mark_missing(
