@@ -2,8 +2,8 @@
 
 Hypothesis changes the sandboxes' data between runs (adds, changes, removals, reorders, the same
 id twice in one payload); after every run the mirror's active rows must be exactly what upstream
-lists now, with the values of the last copy of a repeated id (as `writer.deduplicated` keeps
-it), every row with one ExternalRef, and nothing upstream still has deactivated.
+lists now, with the values of the last copy of a repeated id (as the writer keeps it), every
+row with one ExternalRef, and nothing upstream still has deactivated.
 """
 
 import itertools

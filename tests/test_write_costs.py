@@ -5,9 +5,8 @@ records, and no progress or lease write when nothing moved."""
 from datetime import timedelta
 
 import pytest
-from django.db import DataError
+from django.db import DataError, transaction
 from django.db import connection as db
-from django.db import transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 

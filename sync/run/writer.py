@@ -9,6 +9,7 @@ its records is what is mirrored of it, compactly (`KnownRef`).
 
 import hashlib
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -46,14 +47,15 @@ class Counts:
 
 @dataclass(slots=True)
 class KnownRef:
-    """What is mirrored of one record, as small as it goes: a large stream holds 100,000."""
+    """What is mirrored of one record: read a page at a time and let go at once, unless the
+    run's batch no longer lists it."""
 
+    key: str
     pk: int
     object_id: int
     checksum: bytes  # the digest itself: half the size of its hex text
     missing: bool
     scope: str
-    listed: bool = False  # in this run's batch; the refs left unlisted may be gone upstream
 
 
 def canonical(value) -> str:
@@ -76,11 +78,6 @@ def stored_digest(text: str) -> bytes:
         return bytes.fromhex(text)
     except ValueError:
         return b""
-
-
-def deduplicated(records: list[Record]) -> list[Record]:
-    """One record per key; when upstream repeats a key in one payload, the last one wins."""
-    return list({record.key: record for record in records}.values())
 
 
 class StreamWriter:
@@ -116,55 +113,61 @@ class StreamWriter:
             return self.write_batch(batch)
 
     def write_batch(self, batch: Batch) -> Counts:
-        known = self.known_refs()
-        ids = {key: ref.object_id for key, ref in known.items()} if self.keeps_ids else {}
-        self.object_ids[self.stream.kind] = ids
+        """Walk what is mirrored beside what was read: each record is compared with its ref as
+        the refs come, page by page, and only the refs the batch no longer lists are kept."""
+        ids = self.object_ids[self.stream.kind] = {}
         if batch.not_fetched:
+            if self.keeps_ids:
+                ids.update((ref.key, ref.object_id) for ref in self.known_refs())
             return Counts(not_fetched=batch.not_fetched)  # its rows stay as they are
-        counts = Counts()
-        new, changed = [], []
-        records = deduplicated(self.keyed_by_parts(self.following_aliases(batch.records)))
-        for record in records:
+        counts, changed, unlisted = Counts(), [], []
+        # one record per key; when upstream repeats a key in one payload, the last one wins
+        unmatched = {r.key: r for r in self.keyed_by_parts(self.following_aliases(batch.records))}
+        anything_listed = bool(unmatched)
+        for ref in self.known_refs():
+            record = unmatched.pop(ref.key, None)
+            if self.keeps_ids:
+                ids[ref.key] = ref.object_id
+            if record is None:
+                unlisted.append(ref)
+                continue
             digest = checksum(record)
-            ref = known.get(record.key)
-            if ref is None:
-                new.append((record, digest))
-            else:
-                ref.listed = True
-                if ref.checksum != digest or ref.missing:
-                    changed.append((ref, record, digest))
-                else:
-                    counts.unchanged += 1
-            # written a batch at a time: what waits to be written never grows with the stream
+            if ref.checksum == digest and not ref.missing:
+                counts.unchanged += 1
+                continue
+            changed.append((ref, record, digest))
+            if len(changed) == BATCH_ROWS:  # what waits to be written never grows
+                counts.updated += self.update(changed)
+                changed = []
+        counts.updated += self.update(changed)
+        new = []
+        for record in unmatched.values():  # in the order upstream listed them
+            new.append((record, checksum(record)))
             if len(new) == BATCH_ROWS:
                 counts.created += self.insert(new)
                 new = []
-            if len(changed) == BATCH_ROWS:
-                counts.updated += self.update(changed)
-                changed = []
         counts.created += self.insert(new)
-        counts.updated += self.update(changed)
         self.apply_inserts(ids)
         self.apply_updates()
-        counts.missing = self.mark_missing(known, bool(records), batch, counts)
+        counts.missing = self.mark_missing(unlisted, anything_listed, batch, counts)
         return counts
 
-    def known_refs(self) -> dict[str, KnownRef]:
+    def known_refs(self) -> Iterator[KnownRef]:
         """What is mirrored of this stream, read in pages along the unique index: a small
-        stream is one plain query, a large one never sits whole in the driver's buffers."""
+        stream is one plain query, a large one never sits whole in memory or in the driver."""
         # Plain SQL: building this query with the ORM for every stream of every run cost more
         # CPU than the rest of a small sync's writing, and parallel syncs share one interpreter.
-        known, after, scopes = {}, None, {}
-        with db.cursor() as cursor:
-            while True:
+        after, scopes = None, {}
+        while True:
+            with db.cursor() as cursor:
                 cursor.execute(*self.known_refs_page(after))
                 rows = cursor.fetchall()
-                for key, pk, object_id, digest, missing, scope in rows:
-                    scope = scopes.setdefault(scope, scope)  # one text per scope, not per ref
-                    known[key] = KnownRef(pk, object_id, stored_digest(digest), missing, scope)
-                if len(rows) < REFS_PAGE:
-                    return known
-                after = rows[-1][0]
+            for key, pk, object_id, digest, missing, scope in rows:
+                scope = scopes.setdefault(scope, scope)  # one text per scope, not per ref
+                yield KnownRef(key, pk, object_id, stored_digest(digest), missing, scope)
+            if len(rows) < REFS_PAGE:
+                return
+            after = rows[-1][0]
 
     def known_refs_page(self, after: str | None) -> tuple[str, list]:
         # The database answers whether a ref is missing, so a hundred thousand timestamps are
@@ -296,13 +299,11 @@ class StreamWriter:
             updates.apply()
 
     def mark_missing(
-        self, known: dict[str, KnownRef], anything_listed: bool, batch: Batch, counts: Counts
+        self, unlisted: list[KnownRef], anything_listed: bool, batch: Batch, counts: Counts
     ) -> int:
         scopes = batch.complete_scopes
         gone = [
-            ref
-            for ref in known.values()
-            if not ref.listed and not ref.missing and (scopes is None or ref.scope in scopes)
+            ref for ref in unlisted if not ref.missing and (scopes is None or ref.scope in scopes)
         ]
         gone = self.without_ended(gone)
         if gone and not anything_listed and not self.stream.may_be_empty:

@@ -90,13 +90,23 @@ def events_if_allowed(client, user: dict) -> dict | None:
 
 
 def read_rosters(client, atoms: list[dict], report: Report, answers: Answers) -> dict[str, dict]:
-    """The pupils of each teaching assignment, fetched side by side, reported in turn."""
-    rosters, pupils = {}, 0
+    """The pupils of each teaching assignment, fetched side by side, reported in turn.
+
+    A pupil is in the roster of each of their groups; the rosters share one dict per pupil as
+    long as the answers agree on them, so a large school holds each pupil once, not each time.
+    """
+    rosters, pupils, known = {}, 0, {}
     for atom, roster in parallel.fetched(client, partial(roster_of, client), atoms):
         answers.report(report, f"pupils of {streams.text(atom.get('Name')) or atom['Id']}", pupils)
+        roster["Students"] = [shared(student, known) for student in roster["Students"]]
         rosters[atom["Id"]] = roster
         pupils += len(roster["Students"])
     return rosters
+
+
+def shared(student: dict, known: dict[tuple, dict]) -> dict:
+    """The dict already held for a pupil read the same way in another roster, else this one."""
+    return known.setdefault(tuple(student.values()), student)
 
 
 def roster_of(client, atom: dict) -> dict:
