@@ -103,8 +103,7 @@ def fetch_and_write(run: SyncRun, transport) -> None:
         finally:
             run.requests_made = client.requests_made
     require_something_read(batches)
-    # distinct records: a pupil appears in the roster of each of their groups
-    progress.fetched(sum(len({r.key for r in batch.records}) for batch in batches.values()))
+    progress.fetched(sum(batch.count() for batch in batches.values()))
     try:
         with transaction.atomic():
             lease.renew(connection.pk, run.pk)  # the fence: lock our lease row until commit

@@ -122,7 +122,9 @@ class StreamWriter:
             return Counts(not_fetched=batch.not_fetched)  # its rows stay as they are
         counts, changed, unlisted = Counts(), [], []
         # one record per key; when upstream repeats a key in one payload, the last one wins
-        unmatched = {r.key: r for r in self.keyed_by_parts(self.following_aliases(batch.records))}
+        records = self.keyed_by_parts(self.following_aliases(batch.read()))
+        unmatched = {record.key: record for record in records}
+        del records  # a large stream's records built for this write go with `unmatched`
         anything_listed = bool(unmatched)
         for ref in self.known_refs():
             record = unmatched.pop(ref.key, None)

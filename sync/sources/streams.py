@@ -5,7 +5,7 @@ transaction, in the order the source lists them (parents before the rows that li
 """
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sync.models import Mirrored
@@ -79,7 +79,7 @@ def composite_key(*ids: str | int, separator: str = KEY_SEPARATOR) -> str:
     return separator.join(escaped)
 
 
-@dataclass
+@dataclass(eq=False)
 class Batch:
     """One stream's records from one run."""
 
@@ -90,11 +90,37 @@ class Batch:
     # Why the stream was not read at all (the account may not see it): its rows stay as they
     # are, and the run says so instead of showing zeros as if the stream were empty.
     not_fetched: str = ""
+    # Records built only when the writer comes to the stream (`built_later`), and their number.
+    build: Callable[[], list[Record]] | None = field(default=None, repr=False)
+    size: int = 0
 
     @classmethod
     def unread(cls, reason: str) -> "Batch":
         """A stream this run could not read, and why (a sentence for the admin)."""
         return cls([], complete_scopes=set(), not_fetched=reason)
+
+    @classmethod
+    def built_later(
+        cls, build: Callable[[], list[Record]], *, size: int, complete_scopes: set[str] | None
+    ) -> "Batch":
+        """A large stream whose answers are more compact than its records (a pupil's
+        enrolments are pointers to the pupil until they are records): its records are built
+        when the writer comes to it, after the streams before it were written and let go."""
+        return cls([], complete_scopes, build=build, size=size)
+
+    def read(self) -> list[Record]:
+        """The records, built now if they were left for later."""
+        return self.build() if self.build else self.records
+
+    def count(self) -> int:
+        """How many distinct records (a pupil is in the roster of each of their groups)."""
+        return self.size if self.build else len({record.key for record in self.records})
+
+    def __eq__(self, other) -> bool:
+        if not isinstance(other, Batch):
+            return NotImplemented
+        mine = (self.read(), self.complete_scopes, self.not_fetched)
+        return mine == (other.read(), other.complete_scopes, other.not_fetched)
 
 
 @dataclass(frozen=True)

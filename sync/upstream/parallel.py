@@ -13,7 +13,10 @@ records (`scrub.guarding`) follows it there.
 """
 
 import contextvars
+import ctypes
+import ctypes.util
 import functools
+import os
 import queue
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -34,6 +37,24 @@ HANDED_BACK: contextvars.ContextVar[queue.SimpleQueue | None] = contextvars.Cont
 )
 
 
+M_ARENA_MAX = -8  # glibc's mallopt parameter
+
+
+@functools.cache
+def fewer_malloc_arenas() -> None:
+    """glibc gives each thread that allocates its own malloc arena and keeps what was freed
+    there for that thread: the answers parsed in the fetch threads left about 10 MB per large
+    sync behind. Two arenas, the caller's and one the workers share, cost no measurable speed
+    (bench/RESULTS.md, peak memory). `MALLOC_ARENA_MAX` in the environment still decides."""
+    if "MALLOC_ARENA_MAX" in os.environ:
+        return
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        libc.mallopt(M_ARENA_MAX, 2)
+    except (OSError, AttributeError):
+        pass  # another C library: its allocator decides
+
+
 def fetched(
     client, fetch: Callable[[Item], Result], items: Iterable[Item]
 ) -> Iterator[tuple[Item, Result]]:
@@ -48,6 +69,7 @@ def fetched(
     if slots <= 1:
         yield from ((item, fetch(item)) for item in items)
         return
+    fewer_malloc_arenas()
     handed_back = queue.SimpleQueue()
     pending, waiting = iter(items), deque()
     pool = ThreadPoolExecutor(max_workers=slots, thread_name_prefix="fetch")

@@ -54,7 +54,11 @@ def read(client, connection, report: Report) -> dict[str, Batch]:
     }
     if is_teacher(user):
         batches["pupil"] = Batch(streams.pupil_records(rosters))
-        batches["enrolment"] = Batch(streams.enrolment_records(atoms, rosters), set(rosters))
+        batches["enrolment"] = Batch.built_later(
+            partial(streams.enrolment_records, atoms, rosters),
+            size=sum(len(roster["Students"]) for roster in rosters.values()),
+            complete_scopes=set(rosters),
+        )
     if events is not None:
         batches["event"] = Batch(streams.event_records(events))
     return batches
