@@ -8,8 +8,9 @@ re-run wrote. The first run is counted the same way, to show that the count sees
 Queries are every statement Django sends, BEGIN and COMMIT included.
 
 A third run stands for the next day's first: every ExternalRef's `last_seen_at` is moved back a
-day before it, as a day passing would leave it, so the writer confirms each unchanged record's
-`last_seen_at` once (its "seen before today" test). Its rows written are reported beside the 0.
+day before it, as a day passing would leave it. The writer does not confirm `last_seen_at` of
+unchanged records (a record still listed was seen by the latest sync), so this run must write
+nothing either; its rows written are reported beside the 0.
 
     .venv/bin/python bench/rerun.py            # demo school and 100,000 records (~2 min)
     .venv/bin/python bench/rerun.py --quick    # demo school and 2 copies of its pupils (~20 s)
@@ -37,7 +38,7 @@ def main() -> None:
         "write phase: queries / 1,000 records",
         "whole re-run: queries",
         "whole re-run: queries / 1,000 records",
-        "rows written, re-run the next day (refs confirmed); the run after it",
+        "rows written, re-run the next day (must be 0); the run after it",
         "next day: mirror writes (statements)",
         common.LOAD_HEADER,
     ]
@@ -52,12 +53,12 @@ is newer than the start of the run, as PostgreSQL counts them; the first run's f
 count sees every row a run writes. Mirror writes are INSERT, UPDATE and DELETE statements sent
 to those tables. The write phase is `write_streams` (reading each stream's known refs and
 comparing checksums); the whole re-run adds the lease (claim, renewals, release), the run record
-and the connection's status, a fixed cost per run, and two queries per half second of fetching
-(progress and lease renewal). Known refs are read 5,000 per query, so the write phase costs one
-query per stream and one more per 5,000 records. The next day's first re-run (every ref's
-`last_seen_at` moved back a day before it) confirms `last_seen_at` of every unchanged record
-once: its rows written are the ExternalRefs, no mirrored row, in one UPDATE per 1,000 refs; the
-run after it, the same day, writes 0 again.
+and the connection's status, a fixed cost per run, one progress write per half second of fetching
+in which something moved, and a lease renewal once a third of the lease has passed. Known refs
+are read 5,000 per query, so the write phase costs one query per stream and one more per 5,000
+records. The next day's first re-run (every ref's `last_seen_at` moved back a day before it)
+writes nothing either: `last_seen_at` is written when a record is created, changed or found
+gone (then: the time of the sync before, the last that listed it), never to confirm it.
 """
 
 

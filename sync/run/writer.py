@@ -108,8 +108,9 @@ class StreamWriter:
         self.updates: dict[tuple[str, ...], RowUpdates] = {}
 
     def write(self, batch: Batch) -> Counts:
-        # in a savepoint: a failure takes back this stream's writes (and temporary tables)
-        with transaction.atomic():
+        # In a transaction: a failure takes back this stream's writes and temporary tables. The
+        # engine's own (one for all streams) will do: no savepoint per stream.
+        with transaction.atomic(savepoint=False):
             return self.write_batch(batch)
 
     def write_batch(self, batch: Batch) -> Counts:
