@@ -73,7 +73,8 @@ def shot(page, name: str) -> None:
 def test_an_operator_connects_tests_syncs_and_reads_the_history(live_server, served, settings):
     settings.SYNC_EXECUTOR = "thread"
     settings.SESSION_COOKIE_SECURE = settings.CSRF_COOKIE_SECURE = False  # plain http here
-    served.apps["bakalari"].faults.latency = 0.02  # a sync of a few seconds, to be watched
+    # a sync of a few seconds, to be watched: 154 answers, 4 at a time
+    served.apps["bakalari"].faults.latency = 0.1
     tenant = Tenant.objects.create(name="Gymnázium Demo", slug="demo")
     User.objects.create_superuser("operator", password=PASSWORD)
 
