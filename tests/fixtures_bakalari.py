@@ -87,3 +87,14 @@ def bakalari_connection(make_connection, bakalari_fast_retries):
         options={"username": dataset.DEMO_USERNAME},
         secrets={"password": dataset.DEMO_PASSWORD},
     )
+
+
+@pytest.fixture
+def bakalari_synced(bakalari_connection, bakalari_sandbox):
+    """The demo connection synced once, successfully."""
+    from sync.models import SyncRun
+    from tests.sync_helpers import run_sync
+
+    run = run_sync(bakalari_connection, bakalari_sandbox)
+    assert run.status == SyncRun.Status.OK, run.error_message
+    return run

@@ -62,7 +62,7 @@ def test_sync_now_returns_at_once_and_the_run_page_follows_it_to_the_end(
     seen = []
     state = wait_until_finished(admin_client, run, seen=seen)
     assert state["status"] == "ok"
-    assert state["streams"] == "8 of 8" and state["percent"] == 100
+    assert state["streams"] == "11 of 11" and state["percent"] == 100
     bar = [s["percent"] for s in seen]
     assert bar == sorted(bar), "the bar never moves back"
     assert any(0 < p < 90 for p in bar), f"the bar moved while fetching: {bar}"

@@ -22,7 +22,7 @@ def test_running_the_demo_twice_is_harmless(capsys, settings):
     second = run_demo(capsys)
 
     assert "first sync of Gymnázium Demo · Bakaláři: ok" in first
-    assert "'created': 0" in second and "'unchanged': 2682" in second
+    assert "'created': 0" in second and "'unchanged': 6841" in second
     assert Tenant.objects.count() == 2 and Connection.objects.count() == 2
     assert set(SyncRun.objects.values_list("status", flat=True)) == {"ok"}
     assert "Admin login: admin / " in second

@@ -26,7 +26,7 @@ def pupil_connection(bakalari_connection):
     return bakalari_connection
 
 
-def test_a_pupils_account_records_pupils_and_enrolments_as_not_fetched(
+def test_a_pupils_account_records_pupils_enrolments_and_marks_as_not_fetched(
     pupil_connection, bakalari_sandbox, tenant, caplog
 ):
     with caplog.at_level(logging.INFO, logger="sync.run.events"):
@@ -34,7 +34,7 @@ def test_a_pupils_account_records_pupils_and_enrolments_as_not_fetched(
 
     assert run.status == SyncRun.Status.OK
     unread = run.not_fetched()
-    assert set(unread) == {"pupil", "enrolment"}
+    assert set(unread) == {"pupil", "enrolment", "mark"}
     assert "Only a teacher account sees pupils" in unread["pupil"]
     assert "student" in unread["pupil"]
     assert run.counts["pupil"] == {"not_fetched": unread["pupil"]}, "no zeros beside it"
@@ -53,8 +53,9 @@ def test_the_run_page_says_not_fetched_and_why(pupil_connection, bakalari_sandbo
     page = admin_client.get(reverse("admin:sync_syncrun_change", args=[run.pk])).content.decode()
     listed = admin_client.get(reverse("admin:sync_syncrun_changelist")).content.decode()
 
-    assert page.count("Not fetched: Only a teacher account sees pupils") == 2
-    assert "not fetched: pupils, enrolments" in listed
+    assert page.count("Not fetched: Only a teacher account sees pupils") == 3
+    shown = listed.split("not fetched: ", 1)[1].split("<", 1)[0]
+    assert sorted(shown.split(", ")) == ["enrolments", "marks", "pupils"]  # jsonb keeps no order
 
 
 def test_pupils_mirrored_earlier_stay_when_the_account_can_no_longer_see_them(
@@ -66,7 +67,7 @@ def test_pupils_mirrored_earlier_stay_when_the_account_can_no_longer_see_them(
     run = run_sync(bakalari_connection, bakalari_sandbox)
 
     assert run.status == SyncRun.Status.OK
-    assert set(run.not_fetched()) == {"pupil", "enrolment"}
+    assert set(run.not_fetched()) == {"pupil", "enrolment", "mark"}
     assert Pupil.objects.filter(tenant=tenant, active=True).count() == 598
 
 
@@ -76,9 +77,8 @@ def test_events_without_the_right_are_not_fetched_and_say_which_right(
     bakalari_sandbox.school.account(dataset.DEMO_USERNAME).modules["Events"] = []
     run = run_sync(bakalari_connection, bakalari_sandbox)
     assert run.status == SyncRun.Status.OK
-    assert run.not_fetched() == {
-        "event": "The account lacks the Events module's ShowEvents right, so events were not read."
-    }
+    reason = "The account lacks the Events module's ShowEvents right, so events were not read."
+    assert run.not_fetched() == {"event": reason, "event_time": reason}
 
 
 def test_events_in_summer_are_not_fetched_and_say_why(bakalari_connection, bakalari_sandbox):

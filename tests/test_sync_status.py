@@ -70,5 +70,5 @@ def test_log_events_as_json_lines_carry_the_run(served):
     assert by_event["sync_start"]["run_id"] == by_event["sync_ok"]["run_id"]
     ok = by_event["sync_ok"]
     assert ok["tenant"] == "skola" and ok["source"] == "bakalari"
-    assert ok["counts"]["created"] == 2682
+    assert ok["counts"]["created"] == 6841
     assert ok["duration_ms"] >= 0

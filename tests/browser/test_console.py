@@ -121,8 +121,8 @@ def test_an_operator_connects_tests_syncs_and_reads_the_history(live_server, ser
         expect(bar).to_have_attribute("value", re.compile(r"^([1-9]|[1-8][0-9])$"))  # fetching
         shot(page, "3-sync-in-progress")
         expect(status).to_have_text("OK", timeout=30_000)
-        expect(page.locator("#run-live [data-live=streams]")).to_have_text("8 of 8")
-        pupils = page.locator("#run-counts tbody tr").nth(5)
+        expect(page.locator("#run-live [data-live=streams]")).to_have_text("11 of 11")
+        pupils = page.locator("#run-counts tbody tr").nth(6)
         expect(pupils).to_have_text(re.compile(r"pupils\s*598"))
         assert page.evaluate("window.stillTheSamePage") is True
         shot(page, "4-sync-finished")
@@ -132,7 +132,7 @@ def test_an_operator_connects_tests_syncs_and_reads_the_history(live_server, ser
         rows = page.locator("#result_list tbody tr")
         expect(rows).to_have_count(1)
         expect(rows.first).to_contain_text("OK")
-        expect(rows.first).to_contain_text("2682 created")
+        expect(rows.first).to_contain_text("6841 created")
         shot(page, "5-history")
 
         page.goto(f"{live_server.url}/admin/bakalari/pupil/")

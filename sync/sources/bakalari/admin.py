@@ -4,7 +4,19 @@ The console registers each model read-only and scoped to the user's tenants; a s
 says what to show (see `Source.listings`).
 """
 
-from .models import Enrolment, Event, Group, Pupil, Room, SchoolClass, Subject, Teacher
+from .models import (
+    Enrolment,
+    Event,
+    EventTime,
+    Group,
+    Lesson,
+    Mark,
+    Pupil,
+    Room,
+    SchoolClass,
+    Subject,
+    Teacher,
+)
 
 NAMED = {
     "list_display": ["name", "abbrev", "tenant", "external_id", "active"],
@@ -46,5 +58,48 @@ LISTINGS = {
         "filters": ["event_type"],
         "search_fields": ["title", "external_id"],
         "date_hierarchy": "starts_at",
+    },
+    EventTime: {
+        "list_display": ["event", "starts_at", "ends_at", "whole_day", "tenant", "active"],
+        "list_select_related": ["tenant", "event"],
+        "filters": ["whole_day"],
+        "search_fields": ["event__title", "external_id"],
+        "date_hierarchy": "starts_at",
+    },
+    Lesson: {
+        "list_display": [
+            "day_of_week",
+            "hour",
+            "begins",
+            "ends",
+            "cycles",
+            "school_class",
+            "group",
+            "subject",
+            "teacher",
+            "room",
+            "tenant",
+            "active",
+        ],
+        "list_select_related": ["tenant", "school_class", "group", "subject", "teacher", "room"],
+        "filters": ["day_of_week", "cycles"],
+        "search_fields": ["subject__name", "teacher__name", "group_ids", "external_id"],
+    },
+    Mark: {
+        "list_display": [
+            "pupil",
+            "subject",
+            "value",
+            "weight",
+            "theme",
+            "marked_on",
+            "confirmation",
+            "tenant",
+            "active",
+        ],
+        "list_select_related": ["tenant", "pupil", "subject"],
+        "filters": ["confirmation"],
+        "search_fields": ["pupil__name", "theme", "external_id"],
+        "date_hierarchy": "marked_on",
     },
 }

@@ -1,6 +1,6 @@
 """How Bakaláři writes its values: times with their Prague offset, and a placeholder for none."""
 
-from datetime import datetime
+from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
 from sync.upstream.errors import ProtocolError
@@ -23,3 +23,15 @@ def parse_time(value) -> datetime | None:
     except (TypeError, ValueError):
         raise ProtocolError(f"Bakaláři sent a time that cannot be read: {value!r}.") from None
     return moment if moment.tzinfo else moment.replace(tzinfo=PRAGUE)
+
+
+def parse_clock(value, minutes=None) -> time | None:
+    """A timetable's clock time ("7:05"), or newer servers' minutes from midnight; None when
+    neither can be read (the lesson is still mirrored, without its time)."""
+    if isinstance(value, str) and value.count(":") == 1:
+        hours, mins = value.strip().split(":")
+        if hours.isdigit() and mins.isdigit() and int(hours) < 24 and int(mins) < 60:
+            return time(int(hours), int(mins))
+    if isinstance(minutes, int) and not isinstance(minutes, bool) and 0 <= minutes < 24 * 60:
+        return time(*divmod(minutes, 60))
+    return None

@@ -9,9 +9,22 @@ from functools import partial
 
 from sync.sources.streams import Answers, Batch, Report, Stream
 from sync.upstream import parallel
+from sync.upstream.errors import PermissionDenied
 
 from . import streams
-from .models import Enrolment, Event, Group, Pupil, Room, SchoolClass, Subject, Teacher
+from .models import (
+    Enrolment,
+    Event,
+    EventTime,
+    Group,
+    Lesson,
+    Mark,
+    Pupil,
+    Room,
+    SchoolClass,
+    Subject,
+    Teacher,
+)
 
 STREAMS = (
     Stream("class", SchoolClass, "classes"),
@@ -19,10 +32,14 @@ STREAMS = (
     Stream("subject", Subject, "subjects"),
     Stream("teacher", Teacher, "teachers"),
     Stream("room", Room, "rooms"),
+    Stream("lesson", Lesson, "lessons"),
     Stream("pupil", Pupil, "pupils"),
     Stream("enrolment", Enrolment, "enrolments"),
+    # A school year begins with empty grade books: last year's marks are gone upstream then.
+    Stream("mark", Mark, "marks", may_be_empty=True),
     # Servers stop serving last year's events in summer: an empty list is normal then.
     Stream("event", Event, "events", may_be_empty=True),
+    Stream("event_time", EventTime, "event times", may_be_empty=True),
 )
 
 
@@ -34,9 +51,9 @@ def read(client, connection, report: Report) -> dict[str, Batch]:
         client,
         client.timetable_permanent,
         partial(teaching_assignments, client, user),
-        partial(events_if_allowed, client, user),
+        partial(events_or_why_not, client, user),
     )
-    with_events = events is not None
+    with_events = has_right(user, "Events", "ShowEvents")  # asked for, if not given
     # user, timetable, the assignments, a roster for each of them, the events
     answers = Answers(2 + is_teacher(user) + len(atoms) + with_events, done=2 + is_teacher(user))
     rosters = read_rosters(client, atoms, report, answers)
@@ -48,9 +65,9 @@ def read(client, connection, report: Report) -> dict[str, Batch]:
         "subject": Batch(streams.subject_records(timetable, atoms)),
         "teacher": Batch(streams.teacher_records(timetable, rosters)),
         "room": Batch(streams.named_records(timetable.get("Rooms") or [])),
-        "pupil": Batch.unread(not_a_teacher(user)),
-        "enrolment": Batch.unread(not_a_teacher(user)),
-        "event": Batch.unread(no_events_right(user)),
+        "lesson": Batch(streams.lesson_records(timetable)),
+        **dict.fromkeys(("pupil", "enrolment", "mark"), Batch.unread(not_a_teacher(user))),
+        **event_batches(events),
     }
     if is_teacher(user):
         batches["pupil"] = Batch(streams.pupil_records(rosters))
@@ -59,16 +76,29 @@ def read(client, connection, report: Report) -> dict[str, Batch]:
             size=sum(len(roster["Students"]) for roster in rosters.values()),
             complete_scopes=set(rosters),
         )
-    if events is not None:
-        batches["event"] = Batch(streams.event_records(events))
+        batches["mark"] = Batch.built_later(
+            partial(streams.mark_records, atoms, rosters),
+            size=sum(len(roster["Marks"]) for roster in rosters.values()),
+            complete_scopes=set(rosters),
+        )
     return batches
+
+
+def event_batches(events: dict | str) -> dict[str, Batch]:
+    """The events and their time slots, or both unread and why."""
+    if isinstance(events, str):
+        return {"event": Batch.unread(events), "event_time": Batch.unread(events)}
+    return {
+        "event": Batch(streams.event_records(events)),
+        "event_time": Batch(streams.event_time_records(events)),
+    }
 
 
 def not_a_teacher(user: dict) -> str:
     kind = streams.text(user.get("UserType")) or "unknown"
     return (
-        f"Only a teacher account sees pupils and their groups; this account is of type {kind}. "
-        "Sync with a teacher's account to mirror them."
+        "Only a teacher account sees pupils, their groups and marks; "
+        f"this account is of type {kind}. Sync with a teacher's account to mirror them."
     )
 
 
@@ -88,9 +118,18 @@ def teaching_assignments(client, user: dict) -> list[dict]:
     return [atom for atom in client.marking_atoms() if not atom.get("Disabled")]
 
 
-def events_if_allowed(client, user: dict) -> dict | None:
-    """The events, if the account has the right to read them."""
-    return client.events() if has_right(user, "Events", "ShowEvents") else None
+def events_or_why_not(client, user: dict) -> dict | str:
+    """The events, or why they were not read: the account lacks the right, or the server
+    refused them though the account lists it. Either way the other streams are written."""
+    if not has_right(user, "Events", "ShowEvents"):
+        return no_events_right(user)
+    try:
+        return client.events()
+    except PermissionDenied as refused:
+        return (
+            f"{refused.message} The account lists the Events module, but the server refused "
+            "(HTTP 403), so events were not read."
+        )
 
 
 def read_rosters(client, atoms: list[dict], report: Report, answers: Answers) -> dict[str, dict]:
@@ -117,8 +156,9 @@ def roster_of(client, atom: dict) -> dict:
     return who_is_taught(client.marking_marks(atom["Id"]))
 
 
-# What the streams read of a roster. Its marks are most of the answer and none of the mirror:
-# dropping them as each answer arrives keeps a large school's sync in a fraction of the memory.
+# What the streams read of a roster. Its marks are most of the answer, with fields the mirror
+# does not keep: holding each mark as one small tuple as each answer arrives keeps a large
+# school's sync in a fraction of the memory.
 STUDENT_FIELDS = ("Id", "ClassId", "DisplayName", "FirstName", "LastName")
 
 
@@ -128,7 +168,13 @@ def who_is_taught(marks: dict) -> dict:
         for student in marks.get("Students") or []
         if isinstance(student, dict)
     ]
-    return {"Students": students, "Teachers": marks.get("Teachers") or []}
+    seen = {}
+    kept = (streams.compact_mark(mark, seen) for mark in marks.get("Marks") or [])
+    return {
+        "Students": students,
+        "Teachers": marks.get("Teachers") or [],
+        "Marks": [mark for mark in kept if mark],
+    }
 
 
 def is_teacher(user: dict) -> bool:
