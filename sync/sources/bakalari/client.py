@@ -11,6 +11,7 @@ method and path only, and token fields are left out of every repr.
 """
 
 import logging
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -40,6 +41,10 @@ CLIENT_ID = "ANDR"  # the Android app's id; every third-party client uses it
 REFRESH_LIFETIME = 30 * 24 * 3600.0  # refresh tokens seem to die after about a month unused
 FAMILY_TYPES = ("student", "parents")
 NOT_BAKALARI = "The address does not point to a Bakaláři server ({})."
+# Some installations answer 500 to a request without it; the mobile app always sends it.
+LANGUAGE = {"Accept-Language": "cs"}
+# Only plain names reach the admin's sentence: the rest of a server's text stays in the detail.
+MISSING_PRIVILEGE = re.compile(r"Some privilege is missing \((?P<names>\w+(?:, ?\w+)*)\)")
 shape_error = partial(errors.shape_error, SERVER_NAME)
 
 
@@ -174,6 +179,10 @@ class BakalariClient(TokenSession):
 
     def __repr__(self) -> str:
         return f"<BakalariClient {self.base_url} as {self.username}>"
+
+    def request(self, method: str, path: str, *, headers=None, **kwargs) -> Response:
+        """Every request to the school's server, in Czech."""
+        return super().request(method, path, headers={**LANGUAGE, **(headers or {})}, **kwargs)
 
     # Discovery
 
@@ -437,7 +446,7 @@ def data_error(response: Response, what: str) -> SyncError:
     status = response.status_code
     detail = f"{response.description}: HTTP {status}: {server_message(response)}"
     if status == 403:
-        return PermissionDenied(f"Bakaláři does not let this account read {what}.", detail=detail)
+        return PermissionDenied(refusal_sentence(response, what), detail=detail)
     if status == 404:
         return UpstreamError(
             f"Bakaláři could not find {what} (HTTP 404).", detail=detail, code="404", step="http"
@@ -450,6 +459,18 @@ def data_error(response: Response, what: str) -> SyncError:
         f"Bakaláři answered the request for {what} with an unexpected HTTP {status}.",
         detail=detail,
     )
+
+
+def refusal_sentence(response: Response, what: str) -> str:
+    """A 403 that names the missing privileges ("IsTeacher,IsSuperuser") says what would do."""
+    sentence = f"Bakaláři does not let this account read {what}."
+    missing = MISSING_PRIVILEGE.search(server_message(response))
+    if missing is None:
+        return sentence
+    names = [name.strip() for name in missing["names"].split(",")]
+    needed = " or ".join(names)
+    hint = " Sync with a teacher's account." if "IsTeacher" in names else ""
+    return f"{sentence[:-1]}: it needs {needed}.{hint}"
 
 
 def server_message(response: Response) -> str:

@@ -1,21 +1,32 @@
 """A deterministic Czech school for the Bakaláři sandbox, and the changes tests make to it.
 
-Every value comes from fixed seeds, so two builds are equal. The quirks of real servers are
-here on purpose: ids with inner and leading spaces ("U  12", " 6"), space-padded subject
-abbreviations ("M   "), class names with a leading space (" 1. A"), diacritics in every name,
-events whose times cross a daylight-saving change.
+Every value comes from fixed seeds and the school year, so two builds for the same year are
+equal; the dates (events, registration numbers) follow the year the school is built for, the
+one containing the day it is built on. The quirks of real servers are here on purpose: ids
+with inner and leading spaces ("U  12", " 6"), space-padded subject abbreviations ("M   "),
+class names with a leading space (" 1. A"), diacritics in every name, events whose times cross
+a daylight-saving change, and each week's changes to the timetable (see `timetable_changes`).
 """
 
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from .formats import PRAGUE
+from .school_year import (
+    SATURDAY,
+    THURSDAY,
+    WEDNESDAY,
+    SchoolYear,
+    last_sunday,
+    monday_of,
+    nth_weekday,
+    weekday_on_or_before,
+)
 
 SCHOOL_ID = "7281"
 SCHOOL_NAME = "Gymnázium Jana Keplera, Praha 6"
-YEAR_START = date(2025, 9, 1)
-YEAR_END = date(2026, 6, 30)
 
 # Sandbox-only credentials. The demo connection syncs with the first account.
 DEMO_USERNAME = "synchronizace"
@@ -72,25 +83,6 @@ SPECIAL_ROOMS = {"TV  ": ("Tv1", "Tv2"), "IVT ": ("IVT",), "F   ": ("F",), "Ch  
 LANGUAGE_ROOM = "J 33"
 HOURS_A_DAY = 6
 FIRST_LESSON_HOUR_ID = 3  # hour ids are not captions: id 2 is the zeroth lesson
-
-# Days without lessons: (DayType, DayDescription).
-HOLIDAYS = {
-    date(2025, 10, 28): ("Celebration", "Den vzniku samostatného československého státu"),
-    date(2025, 10, 29): ("Holiday", "Podzimní prázdniny"),
-    date(2025, 10, 30): ("Holiday", "Podzimní prázdniny"),
-    date(2025, 11, 17): ("Celebration", "Den boje za svobodu a demokracii"),
-    **{date(2025, 12, d): ("Holiday", "Vánoční prázdniny") for d in (22, 23, 29, 30, 31)},
-    **{date(2025, 12, d): ("Celebration", "Vánoce") for d in (24, 25, 26)},
-    date(2026, 1, 1): ("Celebration", "Nový rok"),
-    date(2026, 1, 2): ("Holiday", "Vánoční prázdniny"),
-    date(2026, 1, 30): ("Holiday", "Pololetní prázdniny"),
-    **{date(2026, 2, d): ("Holiday", "Jarní prázdniny") for d in range(9, 14)},
-    date(2026, 4, 2): ("Holiday", "Velikonoční prázdniny"),
-    date(2026, 4, 3): ("Celebration", "Velký pátek"),
-    date(2026, 4, 6): ("Celebration", "Velikonoční pondělí"),
-    date(2026, 5, 1): ("Celebration", "Svátek práce"),
-    date(2026, 5, 8): ("Celebration", "Den vítězství"),
-}
 
 ID_ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
@@ -169,9 +161,9 @@ class Lesson:
     day: int  # 1 = Monday
     hour_id: int
     group_id: str
-    subject_id: str
-    teacher_id: str
-    room_id: str
+    subject_id: str | None  # None: a lesson removed or cancelled that week
+    teacher_id: str | None
+    room_id: str | None
 
 
 @dataclass
@@ -274,15 +266,17 @@ class School:
     accounts: list[Account] = field(default_factory=list)
     seed: int = 2025
     added: int = 0  # pupils added by `add_pupil`, for their ids
+    year: SchoolYear = field(default_factory=lambda: SchoolYear.containing(date.today()))
 
     @classmethod
-    def build(cls, seed: int = 2025) -> "School":
-        school = cls(seed=seed)
+    def build(cls, seed: int = 2025, today: date | None = None) -> "School":
+        """The school in the year containing `today` (the real date unless given)."""
+        school = cls(seed=seed, year=SchoolYear.containing(today or date.today()))
         school.subjects = [Subject(i, a, n) for i, a, n, _, _ in SUBJECTS]
         school.teachers = make_teachers(seeded("teachers", seed))
         school.rooms = make_rooms(seeded("rooms", seed))
         school.classes, school.groups = make_classes(seeded("classes", seed), school.rooms)
-        school.pupils = make_pupils(seeded("pupils", seed), school.classes)
+        school.pupils = make_pupils(seeded("pupils", seed), school.classes, school.year)
         school.atoms = make_atoms(school)
         school.lessons = make_lessons(school)
         school.events = make_events(seeded("events", seed), school)
@@ -331,13 +325,18 @@ class School:
         return [atom for atom in self.atoms if chosen[atom.group_id] == atom.id]
 
     def lessons_of(self, account: Account) -> list[Lesson]:
+        sees = self.sees(account)
+        return [x for x in self.lessons if sees(x)]
+
+    def sees(self, account: Account) -> Callable[[Lesson], bool]:
+        """Whether a lesson is in the account's timetable: the teacher's, the pupil's groups'."""
         if account.sees_everything:
-            return list(self.lessons)
+            return lambda lesson: True
         if account.user_type == "teacher":
-            return [x for x in self.lessons if x.teacher_id == account.person_id]
+            return lambda lesson: lesson.teacher_id == account.person_id
         pupil = self.pupil(account.person_id)
         group_ids = {g.id for g in self.groups_of(pupil)} if pupil else set()
-        return [x for x in self.lessons if x.group_id in group_ids]
+        return lambda lesson: lesson.group_id in group_ids
 
     def class_ids_of(self, account: Account) -> set[str]:
         if account.sees_everything:
@@ -357,7 +356,7 @@ class School:
             class_id=class_id,
             girl=girl,
             language_half="1",
-            registration_number=f"2025/9{self.added:03d}",
+            registration_number=f"{self.year.first}/9{self.added:03d}",
         )
         self.pupils.append(pupil)
         return pupil
@@ -451,7 +450,7 @@ def class_groups(school_class: SchoolClass, ids: list[str]) -> list[Group]:
     ]
 
 
-def make_pupils(rng: random.Random, classes: list[SchoolClass]) -> list[Pupil]:
+def make_pupils(rng: random.Random, classes: list[SchoolClass], year: SchoolYear) -> list[Pupil]:
     taken, pupils = set(), []
     for school_class in classes:
         size = 18 + rng.randrange(5)
@@ -460,7 +459,8 @@ def make_pupils(rng: random.Random, classes: list[SchoolClass]) -> list[Pupil]:
             last = rng.choice(SURNAMES)[1 if girl else 0]
             first = rng.choice(GIRLS if girl else BOYS)
             pupil_id = short_ids(rng, 1, 5, taken)[0]
-            number = f"{2025 - school_class.grade}/{len(pupils) + 1:04d}"
+            entered = year.first - school_class.grade + 1  # the year of their first grade
+            number = f"{entered}/{len(pupils) + 1:04d}"
             half = "1" if index % 2 == 0 else "2"
             pupils.append(Pupil(pupil_id, first, last, school_class.id, girl, half, number))
     return pupils
@@ -541,28 +541,36 @@ def make_events(rng: random.Random, school: School) -> list[Event]:
     by_abbrev = {c.abbrev: c.id for c in school.classes}
     head = school.teachers[0].id
     gym = next(r.id for r in school.rooms if r.abbrev == "Tv1")
+    year = school.year
+    autumn_change, spring_change = last_sunday(year.first, 10), last_sunday(year.first + 1, 3)
+    concert = weekday_on_or_before(date(year.first, 12, 21), THURSDAY)
+    sports_day = weekday_on_or_before(year.end - timedelta(days=5), WEDNESDAY)
     fixed = [
-        ("Zahájení školního roku", [whole_day(YEAR_START)], [], [head], []),
-        # Leaves on summer time (+02:00), returns on winter time (+01:00).
-        ("Exkurze Vídeň", [EventTime(at(date(2025, 10, 24), 7), at(date(2025, 10, 27), 18))],
+        ("Zahájení školního roku", [whole_day(year.first_school_day)], [], [head], []),
+        # Leaves on summer time (+02:00) on Friday, returns on winter time (+01:00) on Monday.
+        ("Exkurze Vídeň", [EventTime(at(autumn_change - timedelta(days=2), 7),
+                                     at(autumn_change + timedelta(days=1), 18))],
          [by_abbrev["3.A"], by_abbrev["3.B"]], [school.teachers[1].id], []),
-        ("Třídní schůzky", [EventTime(at(date(2025, 11, 13), 17), at(date(2025, 11, 13), 19))],
+        ("Třídní schůzky", [span(nth_weekday(year.first, 11, THURSDAY, 2), 17, 19)],
          [], [t.id for t in school.teachers[:6]], []),
-        ("Vánoční koncert", [EventTime(at(date(2025, 12, 18), 18), at(date(2025, 12, 18), 20))],
-         [], [], [gym]),
-        ("Den otevřených dveří", [EventTime(at(date(2026, 1, 17), 9), at(date(2026, 1, 17), 13))],
+        ("Vánoční koncert", [span(concert, 18, 20)], [], [], [gym]),
+        ("Den otevřených dveří", [span(nth_weekday(year.first + 1, 1, SATURDAY, 3), 9, 13)],
          [], [head], []),
-        # Leaves on winter time (+01:00), returns on summer time (+02:00).
-        ("Lyžařský výcvikový kurz",
-         [EventTime(at(date(2026, 3, 28), 8), at(date(2026, 4, 1), 16))],
+        # Leaves on winter time (+01:00) on Saturday, returns on summer time (+02:00) on Wednesday.
+        ("Lyžařský výcvikový kurz", [EventTime(at(spring_change - timedelta(days=1), 8),
+                                               at(spring_change + timedelta(days=3), 16))],
          [by_abbrev["2.A"], by_abbrev["2.B"]], [school.teachers[2].id], []),
-        ("Sportovní den", [whole_day(date(2026, 6, 24))], [], [], [gym]),
-        ("Ukončení školního roku", [whole_day(YEAR_END)], [], [head], []),
+        ("Sportovní den", [whole_day(sports_day)], [], [], [gym]),
+        ("Ukončení školního roku", [whole_day(year.last_school_day)], [], [head], []),
     ]  # fmt: skip
     events = [fixed_event(ids.pop(), *spec) for spec in fixed]
     for turn, school_class in enumerate(school.classes[::3]):
-        events.append(class_trip(ids.pop(), school_class, turn))
+        events.append(class_trip(ids.pop(), school_class, turn, year))
     return sorted(events, key=lambda e: e.times[0].start)
+
+
+def span(day: date, first_hour: int, last_hour: int) -> EventTime:
+    return EventTime(at(day, first_hour), at(day, last_hour))
 
 
 def fixed_event(event_id, title, times, class_ids, teacher_ids, room_ids) -> Event:
@@ -570,8 +578,10 @@ def fixed_event(event_id, title, times, class_ids, teacher_ids, room_ids) -> Eve
     return Event(event_id, title, times, class_ids, teacher_ids, room_ids, changed)
 
 
-def class_trip(event_id: str, school_class: SchoolClass, turn: int) -> Event:
-    day = YEAR_START + timedelta(weeks=3 + turn * 3, days=turn % 5)
+def class_trip(event_id: str, school_class: SchoolClass, turn: int, year: SchoolYear) -> Event:
+    """A theatre visit every three weeks or so, moved past a day off to the next school day."""
+    day = monday_of(year.start) + timedelta(weeks=3 + turn * 3, days=turn % 5)
+    day = next(d for d in year.days_from(day, 1) if year.is_school_day(d))
     times = [EventTime(at(day, 8), at(day, 12, 30))]
     changed = at(day - timedelta(days=10), 14, 5)
     title = f"Divadelní představení {school_class.abbrev}"
