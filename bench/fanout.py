@@ -6,7 +6,7 @@ Target: within 1.3x of ideal at 16 workers.
     .venv/bin/python bench/fanout.py --quick         # 8 connections of 3 classes (~15 s)
     .venv/bin/python bench/fanout.py --connections 50 --classes 30
 
-Each school is the demo school (`--classes 30`: 598 pupils, 2,682 records). The ideal, now
+Each school is the demo school (`--classes 30`: 598 pupils, 6,841 records). The ideal, now
 that a connection fetches in parallel up to the client's in-flight cap: a connection waits at
 least (requests / cap) x latency; W workers overlap the connections, so the round waits at
 least the sum of that over the connections / W. It can never beat the work itself either: the

@@ -2,7 +2,7 @@
 and on, first run and re-run. Targets: under 200 MB peak at 200,000 records, and the growth
 under 500 bytes per record.
 
-    .venv/bin/python bench/memory.py            # 100,754 and 201,508 records (~5 min)
+    .venv/bin/python bench/memory.py            # about 100,000 and 200,000 records (~3 min)
     .venv/bin/python bench/memory.py --quick    # 2 and 4 copies of the demo pupils (~20 s)
 
 Each sync runs in a fresh process (against the sandbox in another), which reports its peak
@@ -18,7 +18,7 @@ import sys
 
 import common
 
-FULL = {"copies": (42, 84)}  # x 598 pupils with their enrolments: 100,754 and 201,508 records
+FULL = {"copies": (18, 37)}  # x 598 pupils with their enrolments and marks: ~100,000 and ~200,000 records
 QUICK = {"copies": (2, 4)}
 TARGET_MB = 200
 TARGET_BYTES = 500  # growth per record
