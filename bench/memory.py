@@ -18,7 +18,8 @@ import sys
 
 import common
 
-FULL = {"copies": (18, 37)}  # x 598 pupils with their enrolments and marks: ~100,000 and ~200,000 records
+# x 598 pupils with their enrolments and marks: about 100,000 and 200,000 records
+FULL = {"copies": (18, 37)}
 QUICK = {"copies": (2, 4)}
 TARGET_MB = 200
 TARGET_BYTES = 500  # growth per record
