@@ -21,8 +21,12 @@ def totals_text(run: SyncRun) -> str:
     names = ("created", "updated", "unchanged", "missing")
     parts = [f"{totals.get(name, 0)} {name}" for name in names] if totals else []
     if unread:
-        labels = stream_labels(run)
-        parts.append("not fetched: " + ", ".join(labels.get(kind, kind) for kind in unread))
+        labels = stream_labels(run)  # in the source's order: a JSON column may not keep it
+        kinds = [
+            *(kind for kind in labels if kind in unread),
+            *(k for k in unread if k not in labels),
+        ]
+        parts.append("not fetched: " + ", ".join(labels.get(kind, kind) for kind in kinds))
     return " · ".join(parts)
 
 
