@@ -267,9 +267,11 @@ def prepared_row(values, converters: list[tuple[int, Field]]):
 
 def same_values(model, same: dict[str, Any]) -> tuple[list[str], list]:
     """SET clauses giving every row the same values, and their parameters."""
-    fields = {name: model._meta.get_field(name) for name in same}
-    sets = [f"{db.ops.quote_name(f.column)} = %s" for f in fields.values()]
-    return sets, [prepared(f, same[name]) for name, f in fields.items()]
+    placeholders, params = typed_values(model, same)
+    columns = (db.ops.quote_name(f.column) for f in fields_named(model, same))
+    return [
+        f"{column} = {value}" for column, value in zip(columns, placeholders, strict=True)
+    ], params
 
 
 def update_rows_from_values(
