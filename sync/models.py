@@ -85,6 +85,9 @@ class SyncRun(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     counts = models.JSONField(default=dict, blank=True)  # {stream: {created, updated, ...}}
+    # What it covered where each account sees a part: {"streams": [{stream, covered, known,
+    # text}], "accounts": {login: "ok" or why it failed}} (see sync.run.coverage).
+    coverage = models.JSONField(default=dict, blank=True)
     progress = models.JSONField(default=dict, blank=True)  # moves while it runs
     requests_made = models.PositiveIntegerField(default=0)
     error_kind = models.CharField(max_length=30, blank=True)

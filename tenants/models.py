@@ -28,7 +28,34 @@ class Tenant(models.Model):
         return self.name
 
 
-class Connection(models.Model):
+class Login(models.Model):
+    """What every login to a source holds: its encrypted secrets, the tokens its client keeps
+    between runs (for example Bakaláři's rotating refresh token), and its last test."""
+
+    secrets = EncryptedJSONField()
+    session = EncryptedJSONField()
+    secrets_changed_at = models.DateTimeField(null=True, blank=True)
+    last_tested_at = models.DateTimeField(null=True, blank=True)
+    last_test_ok = models.BooleanField(null=True)
+    last_test_result = models.TextField(blank=True)
+
+    class Meta:
+        abstract = True
+
+    def has_secret(self, name: str) -> bool:
+        return bool(self.secrets.get(name))
+
+    def store_session(self, session: dict) -> None:
+        """Keep the client's newest tokens, at once and only in this column.
+
+        Called while fetching, outside the write transaction, so a rotated refresh token
+        survives a sync that fails later.
+        """
+        self.session = session
+        type(self).objects.filter(pk=self.pk).update(session=session)
+
+
+class Connection(Login):
     """One tenant's link to one source: where it is, how to log in, how the last sync went."""
 
     class Status(models.TextChoices):
@@ -43,10 +70,6 @@ class Connection(models.Model):
     enabled = models.BooleanField(default=True)
     base_url = models.CharField(max_length=500, blank=True)
     options = models.JSONField(default=dict, blank=True)
-    secrets = EncryptedJSONField()
-    # Tokens the client keeps between runs (for example Bakalari's rotating refresh token).
-    session = EncryptedJSONField()
-    secrets_changed_at = models.DateTimeField(null=True, blank=True)
 
     last_sync_at = models.DateTimeField(null=True, blank=True)
     last_sync_status = models.CharField(
@@ -54,9 +77,9 @@ class Connection(models.Model):
     )
     last_success_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
-    last_tested_at = models.DateTimeField(null=True, blank=True)
-    last_test_ok = models.BooleanField(null=True)
-    last_test_result = models.TextField(blank=True)
+    # What the last successful run covered, where each account sees part of the tenant (the
+    # sync app's coverage summary: its streams measured, its accounts); {} where not measured.
+    last_coverage = models.JSONField(default=dict, blank=True)
 
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -82,14 +105,50 @@ class Connection(models.Model):
     def source_label(self) -> str:
         return self.label_source(self.source)
 
-    def has_secret(self, name: str) -> bool:
-        return bool(self.secrets.get(name))
 
-    def store_session(self, session: dict) -> None:
-        """Keep the client's newest tokens, at once and only in this column.
+class Account(Login):
+    """One more login of a connection, for a source whose accounts each see part of the tenant
+    (a Bakaláři teacher sees their own classes): a run reads the connection through its own
+    login and each enabled account, and unites what they see. Its settings are the source's
+    per-account ones (`Source.account_fields`); the address and the rest stay the connection's.
+    """
 
-        Called while fetching, outside the write transaction, so a rotated refresh token
-        survives a sync that fails later.
-        """
-        self.session = session
-        Connection.objects.filter(pk=self.pk).update(session=session)
+    connection = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="accounts")
+    username = models.CharField(max_length=200)
+    enabled = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["connection", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["connection", "username"], name="one_account_per_login")
+        ]
+
+    def __str__(self) -> str:
+        return self.username
+
+    def as_connection(self) -> Connection:
+        """The connection as this account logs in to it: the connection's address and options,
+        this account's username, secrets and session. Its tokens are kept on the account."""
+        connection = self.connection
+        login = Connection(
+            pk=connection.pk,
+            tenant=connection.tenant,
+            source=connection.source,
+            enabled=connection.enabled,
+            base_url=connection.base_url,
+            options={**connection.options, "username": self.username},
+            secrets={**connection.secrets, **self.secrets},
+            session=self.session,
+            last_success_at=connection.last_success_at,
+        )
+        login.store_session = self.store_session_of(login)
+        login.account = self
+        return login
+
+    def store_session_of(self, login: Connection):
+        def store(session: dict) -> None:
+            login.session = session
+            self.store_session(session)
+
+        return store

@@ -21,6 +21,11 @@ def as_posted(form) -> dict:
     return data
 
 
+# A Bakaláři connection's page holds the formset of its further accounts: a page posted without
+# it is refused as tampered with, as Django refuses any formset without its management form.
+NO_ACCOUNTS = {"accounts-TOTAL_FORMS": "0", "accounts-INITIAL_FORMS": "0"}
+
+
 def is_single_select(field) -> bool:
     widget = field.widget
     return isinstance(widget, forms.Select) and not widget.allow_multiple_selected

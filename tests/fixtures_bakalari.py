@@ -35,8 +35,12 @@ def bakalari_clock():
 
 
 @pytest.fixture
-def bakalari_sandbox(bakalari_clock):
-    return BakalariSandbox(BAKALARI_PREFIX, clock=bakalari_clock)
+def bakalari_sandbox(request, bakalari_clock):
+    """The faithful sandbox: each account sees its own slice. Tests marked `whole_school` get
+    the opt-in account that sees the whole school (an unverified assumption), where what they
+    prove is about the size of a whole school, not about what an account sees."""
+    whole = request.node.get_closest_marker("whole_school") is not None
+    return BakalariSandbox(BAKALARI_PREFIX, clock=bakalari_clock, whole_school_account=whole)
 
 
 @pytest.fixture

@@ -32,11 +32,13 @@ class Served:
 
 
 @pytest.fixture
-def served(settings):
+def served(request, settings):
     settings.SYNC_ALLOW_INSECURE_URLS = True
     settings.SYNC_HTTP_RETRY = {"attempts": 3, "first_wait": 0.01, "max_wait": 0.05}
     apps = {
         source.slug: source.make_sandbox(f"/{source.slug}") for source in registry.all_sources()
     }
+    if request.node.get_closest_marker("whole_school") and "bakalari" in apps:
+        apps["bakalari"].school.accounts[0].sees_everything = True  # see fixtures_bakalari
     with LoopbackServer(Mount(list(apps.values()), index=lambda url: b"")) as server:
         yield Served(server.url, apps)

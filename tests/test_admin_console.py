@@ -8,7 +8,7 @@ from django.urls import reverse
 from sync.models import SyncRun
 from sync.sources.bakalari.models import Pupil
 from tenants.models import Connection
-from tests.admin_pages import as_posted, inlines_as_posted
+from tests.admin_pages import NO_ACCOUNTS, as_posted, inlines_as_posted
 
 
 @pytest.fixture
@@ -43,6 +43,7 @@ def wait_until_finished(client, run, seconds=20, seen=None) -> dict:
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.whole_school  # enough answers to watch the bar move
 def test_sync_now_returns_at_once_and_the_run_page_follows_it_to_the_end(
     admin_client, served, background
 ):
@@ -194,6 +195,7 @@ def test_save_and_test_tests_what_was_just_typed(admin_client, served, db):
         "bakalari__base_url": connection.base_url,
         "bakalari__username": connection.options["username"],
         "_saveandtest": "Save and test",
+        **NO_ACCOUNTS,
     }
     url = reverse("admin:tenants_connection_change", args=[connection.pk])
 

@@ -9,7 +9,7 @@ from django.urls import reverse
 from sync.models import SyncRun
 from sync.run.engine import sync_connection
 from sync.sources import registry
-from tests.admin_pages import as_posted, inlines_as_posted
+from tests.admin_pages import NO_ACCOUNTS, as_posted, inlines_as_posted
 
 TYPED = "Napsané-Špatné-Heslo-9"
 
@@ -77,6 +77,7 @@ def test_a_typed_secret_is_not_echoed_by_save_and_test(admin_client, connected):
             "bakalari__username": bakalari.options["username"],
             "bakalari__password": TYPED,
             "_saveandtest": "Save and test",
+            **NO_ACCOUNTS,
         },
         follow=True,
     )

@@ -12,7 +12,8 @@ from sync.ops.tokens import create_token, digest
 from sync.sources.bakalari.models import Pupil
 from tenants.models import Connection
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# Sized for a whole school through one login: the sandbox's opt-in whole-school account.
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.whole_school]
 
 
 @pytest.fixture

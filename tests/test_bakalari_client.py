@@ -13,6 +13,9 @@ from sync.sources.bakalari.sandbox import BakalariSandbox
 from sync.upstream.errors import BadCredentials, PermissionDenied, ProtocolError
 from tests.fixtures_bakalari import BAKALARI_PREFIX
 
+# Sized for a whole school through one login: the sandbox's opt-in whole-school account.
+pytestmark = pytest.mark.whole_school
+
 
 class RecordingTransport(httpx.BaseTransport):
     """Passes requests to the sandbox and keeps them, to look at what went over the wire."""

@@ -10,7 +10,8 @@ from sync.sources.bakalari.dataset import at
 from sync.sources.bakalari.models import Event, EventTime
 from tests.sync_helpers import run_sync
 
-pytestmark = pytest.mark.django_db
+# Sized for a whole school through one login: the sandbox's opt-in whole-school account.
+pytestmark = [pytest.mark.django_db, pytest.mark.whole_school]
 
 
 @pytest.fixture

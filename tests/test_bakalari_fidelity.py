@@ -13,6 +13,9 @@ from sync.sources.bakalari.school_year import SchoolYear, easter_sunday
 from sync.upstream.errors import BadCredentials, PermissionDenied
 from tests.fixtures_bakalari import BakalariClock
 
+# Sized for a whole school through one login: the sandbox's opt-in whole-school account.
+pytestmark = pytest.mark.whole_school
+
 ERRORS = "https://documentation.openiddict.com/errors/"
 
 
@@ -33,7 +36,9 @@ def school_at():
 
     def make(day: date) -> httpx.Client:
         moment = datetime(day.year, day.month, day.day, 10, tzinfo=dataset.PRAGUE)
-        sandbox = BakalariSandbox(clock=BakalariClock(moment.timestamp()))
+        sandbox = BakalariSandbox(
+            clock=BakalariClock(moment.timestamp()), whole_school_account=True
+        )
         http = httpx.Client(transport=httpx.WSGITransport(app=sandbox), base_url="http://x")
         clients.append(http)
         return http
@@ -263,7 +268,7 @@ def test_lessons_that_change_name_what_they_change_to(bakalari_http):
 def test_a_weeks_changes_are_the_same_on_every_call_and_differ_between_weeks(
     bakalari_http, bakalari_clock
 ):
-    other = BakalariSandbox(clock=bakalari_clock)
+    other = BakalariSandbox(clock=bakalari_clock, whole_school_account=True)
     with httpx.Client(transport=httpx.WSGITransport(app=other), base_url="http://x") as http:
         again = get(http, "/api/3/timetable/actual", date="2026-03-25")
     first = get(bakalari_http, "/api/3/timetable/actual", date="2026-03-25")

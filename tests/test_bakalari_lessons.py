@@ -9,7 +9,8 @@ from sync.sources.bakalari.models import Lesson
 from tests.edited_answers import edited
 from tests.sync_helpers import run_sync, snapshot, sync_writing
 
-pytestmark = pytest.mark.django_db
+# Sized for a whole school through one login: the sandbox's opt-in whole-school account.
+pytestmark = [pytest.mark.django_db, pytest.mark.whole_school]
 
 PERMANENT = r"/api/3/timetable/permanent$"
 

@@ -8,7 +8,8 @@ from sync.sources.bakalari.models import Event, Lesson, Mark, Pupil
 from tests.edited_answers import refused
 from tests.sync_helpers import run_sync
 
-pytestmark = pytest.mark.django_db
+# Sized for a whole school through one login: the sandbox's opt-in whole-school account.
+pytestmark = [pytest.mark.django_db, pytest.mark.whole_school]
 
 EVENTS = r"/api/3/events$"
 

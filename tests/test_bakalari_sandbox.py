@@ -6,9 +6,13 @@ from datetime import date
 import httpx
 import pytest
 
-from sync.sources.bakalari import dataset
+from sync.sources.bakalari import dataset, directory
 from sync.sources.bakalari.dataset import School
 from sync.sources.bakalari.sandbox import BakalariSandbox
+from tests.fixtures_bakalari import BAKALARI_PREFIX
+
+# Sized for a whole school through one login: the sandbox's opt-in whole-school account.
+pytestmark = pytest.mark.whole_school
 
 DENIED = {"Message": "Authorization has been denied for this request."}
 ERRORS = "https://documentation.openiddict.com/errors/"
@@ -243,13 +247,15 @@ def test_the_permanent_timetable_repeats_groups_and_keeps_quirky_ids(bakalari_ht
     assert " 1. A" in {school_class["Name"] for school_class in timetable["Classes"]}
 
 
-def test_the_sync_account_sees_the_whole_school(bakalari_http):
+def test_the_opt_in_whole_school_account_sees_the_whole_school(bakalari_http):
     timetable = get(bakalari_http, "/api/3/timetable/permanent").json()
     assert len(timetable["Classes"]) == 30
     assert len(timetable["Teachers"]) == 42
 
 
-def test_the_sync_accounts_atoms_cover_every_group_and_pupil(bakalari_http, bakalari_sandbox):
+def test_the_opt_in_whole_school_accounts_atoms_cover_every_group_and_pupil(
+    bakalari_http, bakalari_sandbox
+):
     token = login(bakalari_http).json()["access_token"]
     atoms = bakalari_http.get("/api/3/marking/atoms", headers=bearer(token)).json()["Atoms"]
     school = bakalari_sandbox.school
@@ -367,3 +373,29 @@ def test_in_summer_the_profile_lacks_semester_and_modules_and_events_are_empty(
     assert "ActualSemester" not in user["SettingModules"]["Common"]
     assert get(bakalari_http, "/api/3/events").json() == {"Events": []}
     assert get(bakalari_http, "/api/3/timetable/permanent").status_code == 200
+
+
+@pytest.mark.django_db
+def test_no_account_sees_the_whole_school_by_default(bakalari_clock):
+    sandbox = BakalariSandbox(BAKALARI_PREFIX, clock=bakalari_clock)
+    school = sandbox.school
+    assert not any(account.sees_everything for account in school.accounts)
+    teachers = [a for a in school.accounts if a.user_type == "teacher"]
+    assert len(teachers) >= 3
+    for account in teachers:
+        assert {x.teacher_id for x in school.lessons_of(account)} == {account.person_id}
+        assert {a.teacher_id for a in school.atoms_of(account)} == {account.person_id}
+        assert len(school.class_ids_of(account)) < len(school.classes)
+
+
+def test_the_public_timetable_lists_every_class_teacher_and_room(bakalari_http, bakalari_sandbox):
+    page = bakalari_http.get("/Timetable/Public")
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    listed = directory.parse(page.text)
+    school = bakalari_sandbox.school
+    assert listed["class"] == {c.id for c in school.classes}
+    assert listed["teacher"] == {t.id for t in school.teachers}  # "U  12" verbatim
+    assert listed["room"] == {r.id for r in school.rooms}
+    bakalari_sandbox.public_timetable = False
+    hidden = bakalari_http.get("/Timetable/Public")
+    assert hidden.status_code == 302 and hidden.headers["location"].endswith("/login")

@@ -2,6 +2,7 @@ import pytest
 from django.urls import reverse
 
 from tenants.models import Connection
+from tests.admin_pages import NO_ACCOUNTS
 
 SECRET = "s3cr3t-Heslo-řžč"
 
@@ -22,6 +23,7 @@ def post_bakalari(client, connection, **overrides):
         "bakalari__base_url": "https://skola.example.cz/login",
         "bakalari__username": "ucitel",
         "bakalari__password": "",
+        **NO_ACCOUNTS,
     }
     data.update(overrides)
     return client.post(change_url(connection), {k: v for k, v in data.items() if v is not None})

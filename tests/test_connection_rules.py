@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from sync.sources.sari.source import ENVIRONMENTS
 from tenants.models import Connection, Tenant
-from tests.admin_pages import as_posted, confirm, upload
+from tests.admin_pages import as_posted, confirm, inlines_as_posted, upload
 
 STORED = {
     "bakalari": {"password": "Heslo-Uložené-3"},
@@ -47,7 +47,8 @@ def twins(db):
 def through_the_form(client, connection: Connection, enabled: bool = True, **changes):
     """The connection's page posted back as shown, with `changes` made to its settings."""
     url = reverse("admin:tenants_connection_change", args=[connection.pk])
-    data = as_posted(client.get(url).context["adminform"].form)
+    page = client.get(url)
+    data = {**as_posted(page.context["adminform"].form), **inlines_as_posted(page)}
     data.update({f"{connection.source}__{name}": value for name, value in changes.items()})
     if not enabled:
         data.pop("enabled")

@@ -6,7 +6,8 @@ from sync.models import ExternalRef, SyncRun
 from sync.sources.bakalari.models import Enrolment, Event, Group, Pupil, SchoolClass, Teacher
 from tests.sync_helpers import run_sync, snapshot, sync_writing
 
-pytestmark = pytest.mark.django_db
+# Sized for a whole school through one login: the sandbox's opt-in whole-school account.
+pytestmark = [pytest.mark.django_db, pytest.mark.whole_school]
 
 
 @pytest.fixture

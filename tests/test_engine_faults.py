@@ -8,7 +8,8 @@ from sync.sources.bakalari.models import Event, Pupil
 from tests.db_triggers import refusing
 from tests.sync_helpers import run_sync, snapshot
 
-pytestmark = pytest.mark.django_db
+# Sized for a whole school through one login: the sandbox's opt-in whole-school account.
+pytestmark = [pytest.mark.django_db, pytest.mark.whole_school]
 
 
 @pytest.fixture

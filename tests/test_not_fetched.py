@@ -14,7 +14,8 @@ from sync.sources.streams import Batch
 from sync.upstream.errors import PermissionDenied
 from tests.sync_helpers import run_sync
 
-pytestmark = pytest.mark.django_db
+# Sized for a whole school through one login: the sandbox's opt-in whole-school account.
+pytestmark = [pytest.mark.django_db, pytest.mark.whole_school]
 
 
 @pytest.fixture

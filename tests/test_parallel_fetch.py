@@ -14,7 +14,8 @@ from sync.upstream import parallel, scrub
 from sync.upstream.errors import UpstreamError
 from sync.upstream.http import HttpClient, Limits, RetryPolicy
 
-pytestmark = pytest.mark.django_db
+# Sized for a whole school through one login: the sandbox's opt-in whole-school account.
+pytestmark = [pytest.mark.django_db, pytest.mark.whole_school]
 
 LATENCY = 0.02  # seconds per answer: enough for requests to overlap
 CAP = 4

@@ -27,7 +27,8 @@ from tests.fixtures_sari import SARI_TODAY
 from tests.reliability_helpers import refs_agree_with_rows, small_school
 from tests.sync_helpers import run_sync, snapshot
 
-pytestmark = pytest.mark.django_db
+# Sized for a whole school through one login: the sandbox's opt-in whole-school account.
+pytestmark = [pytest.mark.django_db, pytest.mark.whole_school]
 
 AFTER_LOGIN = 3  # Bakaláři: login, profile, timetable; then the data calls
 RAPPERSWIL_1 = 2110012  # a SARI part nobody has booked yet

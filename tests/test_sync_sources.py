@@ -10,7 +10,8 @@ from sync.sources.bakalari.models import Pupil
 from sync.sources.sari.models import Course
 from tests.processes import manage, start
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# Sized for a whole school through one login: the sandbox's opt-in whole-school account.
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.whole_school]
 
 
 def summary_of(result) -> dict:

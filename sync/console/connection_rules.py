@@ -75,3 +75,14 @@ def place(connection: Connection, location: Location, secrets: dict, *, moved: b
         connection.session = {}  # its tokens belonged to the old credentials
     if moved:
         connection.session = {}  # the old server's tokens are no business of the new one
+
+
+def leave_accounts_behind(connection: Connection) -> int:
+    """A connection moved to another server: its further accounts' secrets and tokens stay
+    behind with the old one, and the accounts are disabled until their secrets are typed again.
+    The number of accounts that lost secrets."""
+    if not connection.pk:
+        return 0
+    return connection.accounts.exclude(secrets={}).update(
+        secrets={}, session={}, secrets_changed_at=timezone.now(), enabled=False
+    )

@@ -14,7 +14,7 @@ from sync.run.launcher import queue_runs, start_in_background
 from sync.sources import registry
 from sync.upstream import scrub
 from sync.upstream.diagnosis import Diagnosis
-from tenants.models import Connection
+from tenants.models import Account, Connection
 
 
 @dataclass
@@ -81,3 +81,26 @@ def test_connection(connection: Connection) -> Diagnosis:
         last_test_result=connection.last_test_result,
     )
     return diagnosis
+
+
+def test_accounts(connection: Connection) -> list[tuple[Account, Diagnosis]]:
+    """Test each enabled further account of `connection` as its own login; keep each outcome
+    on its account."""
+    source = registry.get(connection.source)
+    if not source.several_accounts:
+        return []
+    results = []
+    for account in connection.accounts.filter(enabled=True):
+        login = account.as_connection()
+        with scrub.guarding(login):
+            diagnosis = source.test_connection(login)
+        diagnosis = scrub.diagnosis(diagnosis, login)
+        account.last_tested_at, account.last_test_ok = timezone.now(), diagnosis.ok
+        account.last_test_result = verdict(diagnosis)
+        Account.objects.filter(pk=account.pk).update(
+            last_tested_at=account.last_tested_at,
+            last_test_ok=diagnosis.ok,
+            last_test_result=account.last_test_result,
+        )
+        results.append((account, diagnosis))
+    return results

@@ -165,6 +165,8 @@ class ConnectionResource(ScopedResource):
             self.notes.append(MOVED)
         secrets = rules.kept_secrets(connection, source, moved=moved)
         rules.place(connection, location, secrets, moved=moved)
+        if moved:  # a preview is rolled back with the rest of it
+            rules.leave_accounts_behind(connection)
 
     def disable_without_secrets(self, connection: Connection, source: registry.Source) -> None:
         """The form's rule: an enabled connection has every required secret."""

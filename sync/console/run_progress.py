@@ -3,6 +3,7 @@
 from django.utils import formats, timezone
 
 from sync.models import SyncRun
+from sync.run.coverage import described
 from sync.sources import registry
 
 
@@ -107,4 +108,5 @@ def live_state(run: SyncRun) -> dict:
         "summary": summary_text(run),
         "counts": count_rows(run),
         "error": run.error_message,
+        "coverage": described(run.coverage),
     }

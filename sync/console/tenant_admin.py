@@ -3,12 +3,15 @@ from urllib.parse import urlencode
 
 from django.contrib import admin, messages
 from django.forms.models import BaseInlineFormSet
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.text import slugify
 from import_export.admin import ImportExportMixin
 
+from sync.console import connection_rules as rules
+from sync.console.accounts_admin import AccountInline, offers_accounts
 from sync.console.connection_form import (
     ConnectionFormBase,
     clear_name,
@@ -21,12 +24,17 @@ from sync.console.overview import STATES, HealthChangeList, HealthFilter, succes
 from sync.console.resources import FORMATS, ConnectionResource, TenantResource
 from sync.console.scoping import TenantFilter, TenantScopedAdmin
 from sync.console.views import ConsoleAdmin, runs_url
+from sync.run.coverage import described
 from sync.run.health import state_of
 from sync.run.schedule import expected_interval
 from sync.sources import registry
 from sync.sources.registry import SettingField
 from tenants.models import Connection, Tenant
 
+ACCOUNTS_LEFT_BEHIND = (
+    "The address changed: the further accounts' passwords stayed with the old address and "
+    "the accounts were disabled. Type each password again and enable the account."
+)
 LAST_SYNC = ["last_sync_status", "last_sync_at", "last_success_at", "last_error"]
 LAST_TEST = ["last_tested_at", "last_test_result"]
 
@@ -277,13 +285,22 @@ class ConnectionAdmin(TenantScopedAdmin, ConsoleAdmin, ImportExportAsUser, admin
     list_filter = [HealthFilter, TenantFilter, "source", "enabled", "last_sync_status"]
     list_select_related = ["tenant"]
     search_fields = ["tenant__name", "tenant__slug", "base_url"]
-    readonly_fields = ["secrets_changed_at", *LAST_SYNC, *LAST_TEST]
+    readonly_fields = ["secrets_changed_at", *LAST_SYNC, "coverage", *LAST_TEST]
     actions = ["test_selected", "sync_selected"]
     resource_classes = [ConnectionResource]
     import_template_name = "admin/tenants/connection/import.html"
 
     def get_changelist(self, request, **kwargs):
         return HealthChangeList
+
+    def get_inlines(self, request, obj):
+        return [AccountInline] if offers_accounts(obj) else []
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        # Once the move is saved, not before: a page refused for another field moves nothing.
+        if getattr(form, "moved", False) and rules.leave_accounts_behind(obj):
+            messages.warning(request, ACCOUNTS_LEFT_BEHIND)
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         kwargs["form"] = connection_form()
@@ -296,7 +313,10 @@ class ConnectionAdmin(TenantScopedAdmin, ConsoleAdmin, ImportExportAsUser, admin
         return fixed + self.readonly_fields
 
     def get_fieldsets(self, request, obj=None):
-        last = [("Last sync", {"fields": LAST_SYNC}), ("Last test", {"fields": LAST_TEST})]
+        last = [
+            ("Last sync", {"fields": [*LAST_SYNC, "coverage"]}),
+            ("Last test", {"fields": LAST_TEST}),
+        ]
         if obj and not self.has_change_permission(request, obj):
             shown = ["tenant", "source", "enabled", *setting_rows(obj.source)]
             return [(None, {"fields": shown}), *last]
@@ -330,6 +350,14 @@ class ConnectionAdmin(TenantScopedAdmin, ConsoleAdmin, ImportExportAsUser, admin
         if health.needs_attention:
             return format_html("<strong>{}</strong>{}", STATES[health.state], running)
         return STATES[health.state] + running
+
+    @admin.display(description="coverage")
+    def coverage(self, connection: Connection) -> str:
+        """What the last successful sync covered, where each account sees a part."""
+        coverage = described(connection.last_coverage)
+        if coverage is None:
+            return "not measured"
+        return render_to_string("admin/sync/coverage_cell.html", {"coverage": coverage})
 
     @admin.display(description="success 24 h")
     def success_rate_cell(self, connection: Connection) -> str:

@@ -54,6 +54,12 @@ def report_tests(request, connections) -> None:
         diagnosis = manual.test_connection(connection)
         level = messages.SUCCESS if diagnosis.ok else messages.ERROR
         messages.add_message(request, level, f"Test of {connection} {manual.verdict(diagnosis)}")
+        for account, diagnosis in manual.test_accounts(connection):
+            level = messages.SUCCESS if diagnosis.ok else messages.ERROR
+            verdict = manual.verdict(diagnosis)
+            messages.add_message(
+                request, level, f"Test of {connection}, account {account} {verdict}"
+            )
 
 
 def report_sync(request, outcome: manual.SyncRequest) -> None:

@@ -9,6 +9,7 @@ import os
 import socket
 import time
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from queue import Empty, SimpleQueue
 
 from django.db import DatabaseError, close_old_connections, transaction
@@ -16,7 +17,7 @@ from django.db import connection as db
 from django.utils import timezone
 
 from sync.models import SyncRun
-from sync.run import events, lease, query_log, schedule
+from sync.run import coverage, events, lease, logins, query_log, schedule
 from sync.run.progress import Progress
 from sync.run.writer import Counts, StreamWriter
 from sync.sources import registry
@@ -96,13 +97,9 @@ def fetch_and_write(run: SyncRun, transport) -> None:
     source = registry.get(connection.source)
     streams = source.streams()
     progress = Progress(run, len(streams))
-    with source.client(connection, transport=transport) as client:
-        progress.client = client
-        try:
-            batches = source.read(client, connection, progress.fetching)
-        finally:
-            run.requests_made = client.requests_made
+    batches, notes = read_logins(run, source, transport, progress)
     require_something_read(batches)
+    run.coverage = coverage.measured(connection, streams, batches, notes.accounts)
     progress.fetched(sum(batch.count() for batch in batches.values()))
     try:
         with transaction.atomic():
@@ -111,9 +108,9 @@ def fetch_and_write(run: SyncRun, transport) -> None:
             if run.dry_run:
                 transaction.set_rollback(True)
             else:
-                settle(run, counts)  # the outcome commits with the data, or neither does
+                settle(run, counts, notes.failures)  # the outcome commits with the data, or neither
         if run.dry_run:
-            settle(run, counts)
+            settle(run, counts, notes.failures)
     except BaseException:
         unsettle(run)  # whatever the outcome said in memory, it was not stored
         raise
@@ -126,6 +123,47 @@ def fetch_and_write(run: SyncRun, transport) -> None:
         not_fetched=run.not_fetched(),
         **timing(run),
     )
+
+
+@dataclass
+class LoginNotes:
+    accounts: dict[str, str] = field(default_factory=dict)  # login -> "ok" or why it failed
+    failures: list[str] = field(default_factory=list)  # a sentence per login that failed
+
+
+def read_logins(run: SyncRun, source, transport, progress) -> tuple[dict, LoginNotes]:
+    """Every stream, read through each login of the connection and united (`logins`)."""
+    connection = run.connection
+    accounts = logins.logins_of(source, connection)
+    connection.logins_in_play = [login for _, login in accounts[1:]]  # scrubbed from all text
+    parts, notes = [], LoginNotes()
+    for name, login in accounts:
+        report = progress.fetching if len(accounts) == 1 else named_report(progress, name)
+        try:
+            with source.client(login, transport=transport) as client:
+                progress.client = client
+                try:
+                    parts.append(logins.Slice(name, source.read(client, login, report)))
+                finally:  # the progress may have stored part of it already: not added twice
+                    run.requests_made = progress.requests_before + client.requests_made
+                    progress.requests_before, progress.client = run.requests_made, None
+        except SyncError as error:
+            if len(accounts) == 1:
+                raise
+            parts.append(logins.Slice(name, error=scrub.error(error, connection)))
+    if len(accounts) > 1:
+        notes.accounts = {p.login: p.error.message if p.error else "ok" for p in parts}
+        notes.failures = [logins.failure_note(p) for p in parts if p.error]
+        if len(notes.failures) == len(parts):
+            raise logins.all_failed(parts)
+    return logins.unite(source.streams(), parts), notes
+
+
+def named_report(progress, login: str):
+    def report(what: str, *counts) -> None:
+        progress.fetching(f"{what} ({login})", *counts)
+
+    return report
 
 
 def require_something_read(batches: dict) -> None:
@@ -178,8 +216,8 @@ def start(run: SyncRun) -> None:
     run._clock = time.monotonic()
 
 
-def settle(run: SyncRun, counts: dict[str, Counts]) -> None:
-    warnings = [w for c in counts.values() for w in c.warnings]
+def settle(run: SyncRun, counts: dict[str, Counts], failures: list[str] = ()) -> None:
+    warnings = [*failures, *(w for c in counts.values() for w in c.warnings)]
     run.status = SyncRun.Status.PARTIAL if warnings else SyncRun.Status.OK
     run.counts = {kind: c.as_dict() for kind, c in counts.items()}
     run.error_message = "\n".join(warnings)
@@ -251,6 +289,7 @@ def record_on_connection(run: SyncRun) -> None:
     }
     if run.status in (SyncRun.Status.OK, SyncRun.Status.PARTIAL):
         fields["last_success_at"] = run.finished_at
+        fields["last_coverage"] = run.coverage
     if run.status == SyncRun.Status.FAILED:
         try:
             with transaction.atomic():

@@ -10,6 +10,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from sync.models import Lease, SyncRun
+from sync.run.coverage import described
 from sync.run.schedule import expected_interval
 from tenants.models import Connection
 
@@ -45,6 +46,7 @@ class Health:
             "last_success_at": c.last_success_at.isoformat() if c.last_success_at else None,
             "success_rate_24h": self.success_rate_24h,
             "runs_24h": self.succeeded_24h + self.failed_24h,
+            "coverage": described(c.last_coverage),
         }
 
 

@@ -19,6 +19,7 @@ class Progress:
         self.state = {"stage": "starting", "streams_done": 0, "streams_total": streams_total}
         self.state["records"] = 0
         self.client = None
+        self.requests_before = 0  # made by the logins read before the client's
         # The run was saved as starting, and its lease claimed, a moment ago.
         self._flushed = self._renewed = time.monotonic()
         self._stored = None  # what the run's row holds: (progress, requests made)
@@ -43,7 +44,10 @@ class Progress:
         if not force and now - self._flushed < FLUSH_SECONDS:
             return
         self._flushed = now
-        requests = self.client.requests_made if self.client else self.run.requests_made
+        if self.client:
+            requests = self.requests_before + self.client.requests_made
+        else:
+            requests = self.run.requests_made
         self.run.progress, self.run.requests_made = dict(self.state), requests
         if force or (self.run.progress, requests) != self._stored:
             SyncRun.objects.filter(pk=self.run.pk).update(

@@ -1,6 +1,7 @@
 """The summary of a batch of runs, as `sync_sources --json` and the HTTP trigger print it."""
 
 from sync.models import SyncRun
+from sync.run.coverage import described
 
 QUEUED_NOTE = (
     "Queued runs are carried out by the workers; their outcomes are in the run history "
@@ -19,6 +20,7 @@ def run_summary(run: SyncRun) -> dict:
         "dry_run": run.dry_run,
         "counts": run.counts,
         "not_fetched": run.not_fetched(),
+        "coverage": described(run.coverage),
         "requests": run.requests_made,
         "duration_ms": round(duration.total_seconds() * 1000) if duration else None,
         "error": run.error_message or None,

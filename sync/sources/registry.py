@@ -44,10 +44,16 @@ class Source:
     # The kinds of tenant (`tenants.Tenant.Kind` values) this source serves: their pages offer
     # a connection to it without being asked.
     tenant_kinds: ClassVar[tuple[str, ...]] = ()
+    # Whether a connection may hold further accounts (tenants.Account) beside its own login,
+    # each seeing part of the tenant, read in turn and united (sync.run.logins). Each account
+    # has its own username and the source's secret settings; the address is the connection's.
+    several_accounts: ClassVar[bool] = False
 
     # What to type into a connection to reach this source's sandbox; base_url is relative to
     # the sandbox server's address (see `manage.py sandbox`).
     demo_settings: ClassVar[Mapping[str, str]] = {}
+    # Further accounts of the demo connection (`several_accounts`): (username, secrets) each.
+    demo_accounts: ClassVar[tuple[tuple[str, Mapping[str, str]], ...]] = ()
 
     def locate(self, values: Mapping[str, str], *, allow_insecure: bool) -> Location:
         """Normalise the operator's values; raise ValidationError({field: message})."""

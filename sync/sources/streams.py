@@ -93,20 +93,36 @@ class Batch:
     # Records built only when the writer comes to the stream (`built_later`), and their number.
     build: Callable[[], list[Record]] | None = field(default=None, repr=False)
     size: int = 0
+    # Not read because this account cannot see the stream at all (a pupil's account has no
+    # rosters), as opposed to a refusal or fault: read through several accounts, such a stream
+    # keeps the others' slices whole.
+    blind: bool = False
+    # The keys of the stream's `Stream.coverage_unit` this batch covers (the classes whose
+    # pupils it lists, the teachers whose assignments it read); None where none is measured.
+    covers: frozenset[str] | None = None
+    # Keys of this stream known to exist upstream beyond those listed (a directory of the whole
+    # tenant, where upstream publishes one): what coverage is measured against.
+    known: frozenset[str] = frozenset()
 
     @classmethod
-    def unread(cls, reason: str) -> "Batch":
-        """A stream this run could not read, and why (a sentence for the admin)."""
-        return cls([], complete_scopes=set(), not_fetched=reason)
+    def unread(cls, reason: str, *, blind: bool = False) -> "Batch":
+        """A stream this run could not read, and why (a sentence for the admin); `blind` when
+        the account cannot see it at all rather than was refused it."""
+        return cls([], complete_scopes=set(), not_fetched=reason, blind=blind)
 
     @classmethod
     def built_later(
-        cls, build: Callable[[], list[Record]], *, size: int, complete_scopes: set[str] | None
+        cls,
+        build: Callable[[], list[Record]],
+        *,
+        size: int,
+        complete_scopes: set[str] | None,
+        covers: frozenset[str] | None = None,
     ) -> "Batch":
         """A large stream whose answers are more compact than its records (a pupil's
         enrolments are pointers to the pupil until they are records): its records are built
         when the writer comes to it, after the streams before it were written and let go."""
-        return cls([], complete_scopes, build=build, size=size)
+        return cls([], complete_scopes, build=build, size=size, covers=covers)
 
     def read(self) -> list[Record]:
         """The records, built now if they were left for later."""
@@ -137,6 +153,11 @@ class Stream:
     held_at: str = ""
     # Upstream may list a row only as the group of its parts, each until it is held.
     parts: "Parts | None" = None
+    # Where an account sees only part of the tenant, what its coverage of this stream is
+    # measured in: the kind of another stream ("class": pupils of 12 of 30 classes), or this
+    # stream's own kind (28 of 30 classes listed). Batches say which keys of it they cover.
+    coverage_unit: str = ""
+    coverage_text: str = ""  # "pupils of {covered} of {known} known classes"
 
 
 @dataclass(frozen=True)

@@ -36,9 +36,13 @@ PERCENT_ESCAPE = re.compile(r"%[0-9A-F]{2}")
 
 
 def secrets_of(connection) -> frozenset[str]:
-    """The stored secrets and session tokens of `connection` (a tenants.Connection)."""
-    tokens = [value for key, value in (connection.session or {}).items() if key.endswith("token")]
-    values = [*(connection.secrets or {}).values(), *tokens]
+    """The stored secrets and session tokens of `connection` (a tenants.Connection), and of each
+    further login a run reads it through (`logins_in_play`: each has its own)."""
+    values = []
+    for login in (connection, *getattr(connection, "logins_in_play", ())):
+        session = login.session or {}
+        values += [value for key, value in session.items() if key.endswith("token")]
+        values += (login.secrets or {}).values()
     return frozenset(v for v in values if isinstance(v, str) and len(v) >= SHORTEST)
 
 

@@ -70,6 +70,7 @@ def shot(page, name: str) -> None:
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
 
 
+@pytest.mark.whole_school  # a sync of a whole school, long enough to watch
 def test_an_operator_connects_tests_syncs_and_reads_the_history(live_server, served, settings):
     settings.SYNC_EXECUTOR = "thread"
     settings.SESSION_COOKIE_SECURE = settings.CSRF_COOKIE_SECURE = False  # plain http here
@@ -126,8 +127,13 @@ def test_an_operator_connects_tests_syncs_and_reads_the_history(live_server, ser
         expect(pupils).to_have_text(re.compile(r"pupils\s*598"))
         assert page.evaluate("window.stillTheSamePage") is True
         shot(page, "4-sync-finished")
+        page.reload()  # what the run covered is on the finished run's page
+        coverage = page.locator("#coverage")
+        expect(coverage).to_contain_text("Everything known to exist was covered")
+        expect(coverage).to_contain_text("pupils of 30 of 30 known classes")
 
         page.goto(connection_page)
+        expect(page.locator("#coverage")).to_contain_text("pupils of 30 of 30 known classes")
         page.click("text=Sync history")
         rows = page.locator("#result_list tbody tr")
         expect(rows).to_have_count(1)

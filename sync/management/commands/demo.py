@@ -8,6 +8,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
 from sync.management.commands.sandbox import index_page, require_port
+from sync.run.coverage import described
 from sync.run.engine import sync_many
 from sync.sources import registry
 from sync.upstream.sandbox import Mount, make_loopback_server
@@ -48,6 +49,11 @@ class Command(BaseCommand):
         runs = sync_many(connections, trigger="cli")
         for run in runs:
             self.stdout.write(f"first sync of {run.connection}: {run.status} {run.totals()}")
+            coverage = described(run.coverage)
+            if coverage:  # the demo school is read through three teachers: a part of it
+                self.stdout.write(f"  {coverage['headline']}")
+                for gap in coverage["gaps"]:
+                    self.stdout.write(f"    {gap}")
         failed = [run for run in runs if run.status == run.Status.FAILED]
         for run in failed:
             self.stderr.write(f"the first sync of {run.connection} failed: {run.error_message}")
@@ -95,6 +101,11 @@ class Command(BaseCommand):
                 "session": {},
             },
         )
+        for username, account_secrets in source.demo_accounts:
+            connection.accounts.update_or_create(
+                username=username,
+                defaults={"enabled": True, "secrets": dict(account_secrets), "session": {}},
+            )
         return connection
 
     def reset_demo_admin(self) -> str:

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from sync.models import SyncRun
+from sync.run.coverage import described
 from sync.run.engine import sync_many
 from sync.run.selection import UnknownSelection, enabled_connections
 from sync.run.summary import batch_summary
@@ -97,6 +98,9 @@ def line(run: SyncRun) -> str:
     seconds = f"{run.duration.total_seconds():.1f}s" if run.duration else ""
     unread = ", ".join(run.not_fetched())
     unread = f" not fetched: {unread}" if unread else ""
+    coverage = described(run.coverage)
+    if coverage and coverage["state"] == "partial":
+        unread += " partial coverage: " + "; ".join(coverage["gaps"][:3])
     error = f" — {run.error_message}" if run.error_message else ""
     who = f"{run.connection.tenant.slug}/{run.connection.source}"
     dry = DRY_RUN if run.dry_run else ""  # so no line of a dry run reads as a real sync's

@@ -32,6 +32,9 @@ def line(item: dict) -> str:
     rate = item["success_rate_24h"]
     rate_text = f"{rate:.0%}" if rate is not None else "–"
     running = " (running)" if item["running"] else ""
+    coverage = item["coverage"]
+    if coverage and coverage["state"] == "partial":
+        running += "  partial coverage: " + "; ".join(coverage["gaps"][:3])
     who = f"{item['tenant']}/{item['source']}"
     return (
         f"{item['state']:<9} {who:<32} last success {item['last_success_at'] or 'never'}  "

@@ -32,6 +32,7 @@ from sync.upstream.errors import (
 from sync.upstream.http import Response
 from sync.upstream.session import AccessToken, TokenSession, renew_at
 
+from . import directory
 from .formats import parse_time
 
 log = logging.getLogger(__name__)
@@ -199,6 +200,19 @@ class BakalariClient(TokenSession):
                 detail=f"{error.detail} ({error.message})",
             ) from None
         return api_3_version(versions)
+
+    def public_directory(self) -> dict[str, frozenset[str]]:
+        """The ids of every class, teacher and room the school's public timetable offers
+        (`directory`); {} where the school does not publish it (a 404, a redirect to the login
+        page, a page without the lists). Needs no login."""
+        try:
+            response = self.request("GET", "/Timetable/Public")
+        except errors.SyncError:  # optional: the sync goes on without the school's totals
+            log.warning("the school's public timetable could not be read", exc_info=True)
+            return {}
+        if response.status_code != 200:
+            return {}
+        return directory.parse(response.content.decode("utf-8", "replace"))
 
     # Data endpoints
 

@@ -28,7 +28,7 @@ from .school_year import (
 SCHOOL_ID = "7281"
 SCHOOL_NAME = "Gymnázium Jana Keplera, Praha 6"
 
-# Sandbox-only credentials. The demo connection syncs with the first account.
+# Sandbox-only credentials. The demo connection syncs with the three teachers' accounts.
 DEMO_USERNAME = "synchronizace"
 DEMO_PASSWORD = "Sandbox-Řeřicha-42"  # noqa: S105
 TEACHER_USERNAME = "novakova"
@@ -37,6 +37,14 @@ PUPIL_USERNAME = "zak.hajek"
 PUPIL_PASSWORD = "Žák-Heslo-3"  # noqa: S105
 PARENT_USERNAME = "rodic.hajkova"
 PARENT_PASSWORD = "Rodič-Heslo-5"  # noqa: S105
+# A third teacher, of other classes than the first two.
+THIRD_TEACHER_USERNAME = "kral"
+THIRD_TEACHER_PASSWORD = "Učitel-Heslo-9"  # noqa: S105
+DEMO_ACCOUNTS = (
+    (DEMO_USERNAME, DEMO_PASSWORD),
+    (TEACHER_USERNAME, TEACHER_PASSWORD),
+    (THIRD_TEACHER_USERNAME, THIRD_TEACHER_PASSWORD),
+)
 
 GRADES = range(1, 7)
 LETTERS = "ABCDE"
@@ -203,7 +211,10 @@ class Account:
     user_type: str  # "teacher", "student", "parents"
     person_id: str  # the teacher or the pupil (for parents: the child)
     modules: dict[str, list[str]]
-    sees_everything: bool = False  # the sync account: the whole school's timetable and groups
+    # An unverified assumption, opt-in only (`School.build(whole_school_account=True)`): that
+    # some account (an administrator's) sees every timetable and group of the school. No public
+    # source shows such an account; real teachers see their own slice.
+    sees_everything: bool = False
     parent_name: str = ""
 
 
@@ -266,11 +277,20 @@ class School:
     accounts: list[Account] = field(default_factory=list)
     seed: int = 2025
     added: int = 0  # pupils added by `add_pupil`, for their ids
+    left: set[tuple[str, str]] = field(default_factory=set)  # (atom id, pupil id) that left
     year: SchoolYear = field(default_factory=lambda: SchoolYear.containing(date.today()))
 
     @classmethod
-    def build(cls, seed: int = 2025, today: date | None = None) -> "School":
-        """The school in the year containing `today` (the real date unless given)."""
+    def build(
+        cls, seed: int = 2025, today: date | None = None, *, whole_school_account: bool = False
+    ) -> "School":
+        """The school in the year containing `today` (the real date unless given).
+
+        Each account sees what a real one does: a teacher their own timetable and teaching
+        assignments, a pupil or parent the pupil's own. `whole_school_account` lets the first
+        account see the whole school instead: an unverified assumption kept for tests and
+        benchmarks that need a whole school through one login, never the demo's default.
+        """
         school = cls(seed=seed, year=SchoolYear.containing(today or date.today()))
         school.subjects = [Subject(i, a, n) for i, a, n, _, _ in SUBJECTS]
         school.teachers = make_teachers(seeded("teachers", seed))
@@ -281,6 +301,7 @@ class School:
         school.lessons = make_lessons(school)
         school.events = make_events(seeded("events", seed), school)
         school.accounts = make_accounts(school)
+        school.accounts[0].sees_everything = whole_school_account
         return school
 
     # Lookups
@@ -372,6 +393,16 @@ class School:
         teacher.first_name = first_name or teacher.first_name
         teacher.last_name = last_name or teacher.last_name
         return teacher
+
+    def leave_assignment(self, pupil_id: str, atom_id: str) -> None:
+        """The pupil leaves one teaching assignment's group (a changed optional subject) and
+        stays in their class and its other groups."""
+        self.left.add((atom_id, pupil_id))
+
+    def taught(self, atom: Atom) -> list[Pupil]:
+        """The pupils of an assignment: its group's, less those who left it."""
+        group = self.group(atom.group_id)
+        return [p for p in self.members(group) if (atom.id, p.id) not in self.left]
 
     def remove_pupil(self, pupil_id: str) -> Pupil:
         pupil = self.pupil(pupil_id)
@@ -595,9 +626,11 @@ def make_accounts(school: School) -> list[Account]:
     sibling.first_name, sibling.last_name, sibling.girl = "Eliška", "Hájková", True
     return [
         Account(DEMO_USERNAME, DEMO_PASSWORD, "teacher", school.teachers[0].id,
-                dict(TEACHER_MODULES), sees_everything=True),
+                dict(TEACHER_MODULES)),
         Account(TEACHER_USERNAME, TEACHER_PASSWORD, "teacher", school.teachers[1].id,
                 dict(TEACHER_MODULES)),
+        Account(THIRD_TEACHER_USERNAME, THIRD_TEACHER_PASSWORD, "teacher",
+                school.teachers[20].id, dict(TEACHER_MODULES)),
         Account(PUPIL_USERNAME, PUPIL_PASSWORD, "student", child.id, dict(FAMILY_MODULES)),
         Account(PARENT_USERNAME, PARENT_PASSWORD, "parents", sibling.id, dict(FAMILY_MODULES),
                 parent_name="Hájková Věra"),

@@ -26,71 +26,118 @@ from .models import (
     Teacher,
 )
 
+# Each account sees a slice of the school (API v3 lists no whole school): coverage is measured
+# in the classes and teachers the answers name (sync.run.coverage).
 STREAMS = (
-    Stream("class", SchoolClass, "classes"),
-    Stream("group", Group, "groups"),
+    Stream("class", SchoolClass, "classes", coverage_unit="class",
+           coverage_text="{covered} of {known} known classes in the timetables read"),
+    Stream("group", Group, "groups", coverage_unit="class",
+           coverage_text="groups of {covered} of {known} known classes"),
     Stream("subject", Subject, "subjects"),
-    Stream("teacher", Teacher, "teachers"),
-    Stream("room", Room, "rooms"),
-    Stream("lesson", Lesson, "lessons"),
-    Stream("pupil", Pupil, "pupils"),
-    Stream("enrolment", Enrolment, "enrolments"),
+    Stream("teacher", Teacher, "teachers", coverage_unit="teacher",
+           coverage_text="{covered} of {known} known teachers named"),
+    Stream("room", Room, "rooms", coverage_unit="room",
+           coverage_text="{covered} of {known} known rooms in the timetables read"),
+    Stream("lesson", Lesson, "lessons", coverage_unit="teacher",
+           coverage_text="the timetables of {covered} of {known} known teachers"),
+    Stream("pupil", Pupil, "pupils", coverage_unit="class",
+           coverage_text="pupils of {covered} of {known} known classes"),
+    Stream("enrolment", Enrolment, "enrolments", coverage_unit="teacher",
+           coverage_text="the teaching assignments of {covered} of {known} known teachers"),
     # A school year begins with empty grade books: last year's marks are gone upstream then.
-    Stream("mark", Mark, "marks", may_be_empty=True),
+    Stream("mark", Mark, "marks", may_be_empty=True, coverage_unit="teacher",
+           coverage_text="the grade books of {covered} of {known} known teachers"),
     # Servers stop serving last year's events in summer: an empty list is normal then.
-    Stream("event", Event, "events", may_be_empty=True),
-    Stream("event_time", EventTime, "event times", may_be_empty=True),
-)
+    Stream("event", Event, "events", may_be_empty=True, coverage_unit="class",
+           coverage_text="events of {covered} of {known} known classes"),
+    Stream("event_time", EventTime, "event times", may_be_empty=True, coverage_unit="class",
+           coverage_text="event times of {covered} of {known} known classes"),
+)  # fmt: skip
 
 
 def read(client, connection, report: Report) -> dict[str, Batch]:
     user = client.user()
     report("timetable", 0)
     # none of these waits for another; the rosters wait for the assignments
-    timetable, atoms, events = parallel.together(
+    timetable, atoms, events, school = parallel.together(
         client,
         client.timetable_permanent,
         partial(teaching_assignments, client, user),
         partial(events_or_why_not, client, user),
+        client.public_directory,
     )
+    refused, atoms = (atoms, []) if isinstance(atoms, str) else ("", atoms)
     with_events = has_right(user, "Events", "ShowEvents")  # asked for, if not given
-    # user, timetable, the assignments, a roster for each of them, the events
-    answers = Answers(2 + is_teacher(user) + len(atoms) + with_events, done=2 + is_teacher(user))
+    # user, timetable, the directory, the assignments, a roster for each of them, the events
+    answers = Answers(3 + is_teacher(user) + len(atoms) + with_events, done=3 + is_teacher(user))
     rosters = read_rosters(client, atoms, report, answers)
     if with_events:
         answers.report(report, "events", sum(len(r["Students"]) for r in rosters.values()))
+    classes = frozenset(streams.listed_ids(timetable, "Classes"))
+    own = own_teacher_ids(user, timetable)
     batches = {
-        "class": Batch(streams.named_records(timetable.get("Classes") or [])),
-        "group": Batch(streams.group_records(timetable)),
+        "class": Batch(streams.named_records(timetable.get("Classes") or []), covers=classes),
+        "group": Batch(streams.group_records(timetable), covers=streams.group_class_ids(timetable)),
         "subject": Batch(streams.subject_records(timetable, atoms)),
-        "teacher": Batch(streams.teacher_records(timetable, rosters)),
-        "room": Batch(streams.named_records(timetable.get("Rooms") or [])),
-        "lesson": Batch(streams.lesson_records(timetable)),
-        **dict.fromkeys(("pupil", "enrolment", "mark"), Batch.unread(not_a_teacher(user))),
-        **event_batches(events),
+        "teacher": covering(Batch(streams.teacher_records(timetable, rosters))),
+        "room": covering(Batch(streams.named_records(timetable.get("Rooms") or []))),
+        "lesson": Batch(streams.lesson_records(timetable), covers=own),
+        **dict.fromkeys(
+            ("pupil", "enrolment", "mark"), Batch.unread(not_a_teacher(user), blind=True)
+        ),
+        **event_batches(events, classes),
     }
-    if is_teacher(user):
-        batches["pupil"] = Batch(streams.pupil_records(rosters))
+    if refused:  # a teacher the server refused the grade book
+        batches.update(dict.fromkeys(("pupil", "enrolment", "mark"), Batch.unread(refused)))
+    elif is_teacher(user):
+        batches["pupil"] = Batch(
+            streams.pupil_records(rosters), covers=streams.roster_class_ids(rosters)
+        )
         batches["enrolment"] = Batch.built_later(
             partial(streams.enrolment_records, atoms, rosters),
             size=sum(len(roster["Students"]) for roster in rosters.values()),
             complete_scopes=set(rosters),
+            covers=own,
         )
         batches["mark"] = Batch.built_later(
             partial(streams.mark_records, atoms, rosters),
             size=sum(len(roster["Marks"]) for roster in rosters.values()),
             complete_scopes=set(rosters),
+            covers=own,
         )
+    for kind, ids in school.items():  # what the school has, beyond what the accounts meet
+        batches[kind].known = ids
     return batches
 
 
-def event_batches(events: dict | str) -> dict[str, Batch]:
-    """The events and their time slots, or both unread and why."""
-    if isinstance(events, str):
-        return {"event": Batch.unread(events), "event_time": Batch.unread(events)}
+def covering(batch: Batch) -> Batch:
+    """A batch measured in its own records: it covers what it lists."""
+    batch.covers = frozenset(record.key for record in batch.records)
+    return batch
+
+
+def own_teacher_ids(user: dict, timetable: dict) -> frozenset[str] | None:
+    """Whose timetable and grade books a teacher account reads: the teacher of its own standing
+    timetable's lessons. None for a pupil's or parent's account: it reads no teacher's."""
+    if not is_teacher(user):
+        return None
+    return frozenset(
+        atom["TeacherId"]
+        for day in streams.listed(timetable, "Days")
+        for atom in streams.listed(day, "Atoms")
+        if isinstance(atom.get("TeacherId"), str) and atom["TeacherId"]
+    )
+
+
+def event_batches(events: dict | tuple, classes: frozenset[str]) -> dict[str, Batch]:
+    """The events and their time slots (an account sees the events of its timetable's
+    classes and the school's own), or both unread and why."""
+    if isinstance(events, tuple):
+        reason, blind = events
+        return {kind: Batch.unread(reason, blind=blind) for kind in ("event", "event_time")}
     return {
-        "event": Batch(streams.event_records(events)),
-        "event_time": Batch(streams.event_time_records(events)),
+        "event": Batch(streams.event_records(events), covers=classes),
+        "event_time": Batch(streams.event_time_records(events), covers=classes),
     }
 
 
@@ -111,24 +158,34 @@ def no_events_right(user: dict) -> str:
     return "The account lacks the Events module's ShowEvents right, so events were not read."
 
 
-def teaching_assignments(client, user: dict) -> list[dict]:
-    """What a teacher account teaches; nothing for the other accounts."""
+def teaching_assignments(client, user: dict) -> list[dict] | str:
+    """What a teacher account teaches, or why the server refused to say; nothing for the other
+    accounts."""
     if not is_teacher(user):
         return []
-    return [atom for atom in client.marking_atoms() if not atom.get("Disabled")]
+    try:
+        answer = client.marking_atoms()
+    except PermissionDenied as refused:
+        return (
+            f"{refused.message} The account is a teacher's, but the server refused its grade "
+            "book (HTTP 403), so pupils, enrolments and marks were not read."
+        )
+    return [atom for atom in answer if not atom.get("Disabled")]
 
 
-def events_or_why_not(client, user: dict) -> dict | str:
-    """The events, or why they were not read: the account lacks the right, or the server
-    refused them though the account lists it. Either way the other streams are written."""
+def events_or_why_not(client, user: dict) -> dict | tuple[str, bool]:
+    """The events, or (why they were not read, whether the account cannot see them at all):
+    the account lacks the right, or the server refused them though the account lists it.
+    Either way the other streams are written."""
     if not has_right(user, "Events", "ShowEvents"):
-        return no_events_right(user)
+        return no_events_right(user), True
     try:
         return client.events()
     except PermissionDenied as refused:
         return (
             f"{refused.message} The account lists the Events module, but the server refused "
-            "(HTTP 403), so events were not read."
+            "(HTTP 403), so events were not read.",
+            False,
         )
 
 

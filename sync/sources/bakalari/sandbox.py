@@ -26,6 +26,7 @@ Where public notes are silent the sandbox decides, and says so here:
   on (`czech_only`): it then answers 500 to a request without it.
 """
 
+import html
 import json
 import re
 import secrets
@@ -111,10 +112,13 @@ class BakalariSandbox(SandboxApp):
         refresh_reuse_limit: int = 3,
         refresh_idle_seconds: int = 30 * 24 * 3600,
         error_uris: bool | None = None,
+        whole_school_account: bool = False,
     ) -> None:
         super().__init__(prefix)
         self.clock = clock
-        self.school = school or School.build(today=self.today())
+        self.school = school or School.build(
+            today=self.today(), whole_school_account=whole_school_account
+        )
         self.legacy = legacy  # API 3.8: token_type "bearer", 599 s, no id_token or scope
         self.access_lifetime = access_lifetime or (599 if legacy else 3599)
         self.refresh_reuse_limit = refresh_reuse_limit
@@ -127,6 +131,10 @@ class BakalariSandbox(SandboxApp):
         self.mobile_api_enabled = True
         self.summer = False
         self.czech_only = False  # fault: 500 to a request without `Accept-Language: cs`
+        self.refuse_marking: set[str] = set()  # fault: these teachers' grade books answer 403
+        # The school publishes its public timetable (its start page lists every class, teacher
+        # and room); off, the page redirects to the login page as a server that hides it does.
+        self.public_timetable = True
         self.languages: list[str] = []  # the Accept-Language of each request, "" for none
         self.api_versions = [LEGACY_VERSION if legacy else API_VERSION]
         self.access_tokens: dict[str, AccessGrant] = {}
@@ -137,6 +145,7 @@ class BakalariSandbox(SandboxApp):
         self.route("GET", "/api", self.versions)
         self.route("GET", "/api/3", self.version)
         self.route("POST", "/api/login", self.login)
+        self.route("GET", "/Timetable/Public", self.public_timetable_page)
         self.route("GET", "/api/3/user", self.data(self.user))
         timetable = self.data(self.timetable_permanent, module="Timetable")
         self.route("GET", "/api/3/timetable/permanent", timetable)
@@ -292,6 +301,27 @@ class BakalariSandbox(SandboxApp):
             body["error_uri"] = OPENIDDICT_ERRORS + code
         return json_reply(400, body)
 
+    def public_timetable_page(self, request: Request) -> Reply:
+        """The public timetable's start page: a select each of classes, teachers and rooms."""
+        if not self.public_timetable:
+            return Reply(302, b"", {"Location": f"{self.prefix}/login"})
+        school = self.school
+        selects = "".join(
+            public_select(name, label, items)
+            for name, label, items in (
+                ("selectedClass", "Třídy", [(c.id, c.abbrev) for c in school.classes]),
+                ("selectedTeacher", "Učitelé", [(t.id, t.surname_first) for t in school.teachers]),
+                ("selectedRoom", "Místnosti", [(r.id, r.abbrev) for r in school.rooms]),
+            )
+        )
+        page = (
+            '<!DOCTYPE html><html lang="cs"><head><meta charset="utf-8">'
+            f"<title>Rozvrh - {html.escape(dataset.SCHOOL_NAME)}</title></head>"
+            f'<body><div id="main"><div class="bk-timetable-selects">{selects}</div>'
+            "</div></body></html>"
+        )
+        return Reply(200, page.encode(), html_type())
+
     # Data endpoints: Bearer token, then user type and module
 
     def data(
@@ -384,6 +414,8 @@ class BakalariSandbox(SandboxApp):
         return json_reply(200, {"Subjects": [pupil_subject(self.school, a) for a in atoms]})
 
     def marking_atoms(self, request: Request, account: Account) -> Reply:
+        if account.username in self.refuse_marking:
+            return json_reply(403, AN_ERROR)
         atoms = [atom_payload(self.school, a) for a in self.school.atoms_of(account)]
         return json_reply(200, {"Atoms": atoms})
 
@@ -392,6 +424,17 @@ class BakalariSandbox(SandboxApp):
         if atom is None:
             return json_reply(404, AN_ERROR)
         return json_reply(200, marks_payload(self.school, atom))
+
+
+def public_select(name: str, label: str, items: list[tuple[str, str]]) -> str:
+    options = "".join(
+        f'<option value="{html.escape(value)}">{html.escape(text)}</option>'
+        for value, text in items
+    )
+    return (
+        f'<label for="{name}">{label}</label><select id="{name}" name="{name}">'
+        f'<option value="">-- vyberte --</option>{options}</select>'
+    )
 
 
 def html_type() -> dict[str, str]:
@@ -689,8 +732,8 @@ def atom_payload(school: School, atom) -> dict:
 
 
 def marks_payload(school: School, atom) -> dict:
-    group, teacher = school.group(atom.group_id), school.teacher(atom.teacher_id)
-    pupils = school.members(group)
+    teacher = school.teacher(atom.teacher_id)
+    pupils = school.taught(atom)
     tests = test_days(school.year)
     marks = [mark for pupil in pupils for mark in pupil_marks(atom, pupil, tests)]
     return {

@@ -52,6 +52,7 @@ class BakalariSource(Source):
     sandbox = BakalariSandbox
     listings = LISTINGS
     tenant_kinds = ("school",)
+    several_accounts = True  # API v3 shows each account its own slice of the school
     fields = (
         SettingField(
             "base_url",
@@ -67,6 +68,11 @@ class BakalariSource(Source):
         "username": dataset.DEMO_USERNAME,
         "password": dataset.DEMO_PASSWORD,
     }
+
+    # The demo school is read through three teachers, as a real one is: each sees its slice.
+    demo_accounts = tuple(
+        (username, {"password": password}) for username, password in dataset.DEMO_ACCOUNTS[1:]
+    )
 
     def locate(self, values: Mapping[str, str], *, allow_insecure: bool) -> Location:
         try:

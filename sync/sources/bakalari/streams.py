@@ -36,6 +36,30 @@ def subject_records(timetable: dict, atoms: list[dict]) -> list[Record]:
     return named_records(subjects)
 
 
+def listed_ids(payload: dict, name: str) -> list[str]:
+    """The ids of a list's entries that have one."""
+    return [item["Id"] for item in listed(payload, name) if isinstance(item.get("Id"), str)]
+
+
+def group_class_ids(timetable: dict) -> frozenset[str]:
+    """The classes of the timetable's groups."""
+    return frozenset(
+        group["ClassId"]
+        for group in listed(timetable, "Groups")
+        if isinstance(group.get("ClassId"), str) and group["ClassId"]
+    )
+
+
+def roster_class_ids(rosters: dict[str, dict]) -> frozenset[str]:
+    """The classes with a pupil in one of the rosters read."""
+    return frozenset(
+        student["ClassId"]
+        for roster in rosters.values()
+        for student in roster.get("Students") or ()
+        if isinstance(student.get("ClassId"), str) and student["ClassId"]
+    )
+
+
 def teacher_records(timetable: dict, rosters: dict[str, dict]) -> list[Record]:
     teachers = list(timetable.get("Teachers") or [])
     for roster in rosters.values():
