@@ -14,7 +14,8 @@ from pathlib import Path
 
 import environ
 from csp.constants import NONCE, NONE, SELF, UNSAFE_HASHES
-from django.core.exceptions import ImproperlyConfigured
+from django.core.exceptions import ImproperlyConfigured, ValidationError
+from django.core.validators import validate_email
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -75,6 +76,40 @@ def database(default_file: Path) -> dict:
             f"DATABASE_URL names an SQLite file in {folder}, a folder that does not exist"
         )
     return config
+
+
+def email_server(url: str) -> dict:
+    """EMAIL_URL as Django's EMAIL_* settings (backend, host, port, login, TLS). The URL is never
+    echoed, as it may hold a password."""
+    scheme = url.partition("://")[0]
+    if scheme not in environ.Env.EMAIL_SCHEMES:
+        raise ImproperlyConfigured(
+            "EMAIL_URL must be smtp://…, smtp+tls://…, smtp+ssl://… or consolemail://, "
+            f"not {scheme or 'no scheme'}://…"
+        )
+    try:
+        config = environ.Env.email_url_config(url)
+    except ValueError:
+        raise ImproperlyConfigured("EMAIL_URL has a port that is not a number") from None
+    return {name: value for name, value in config.items() if value not in (None, "")}
+
+
+def email_addresses(name: str) -> list[str]:
+    """A comma-separated list of e-mail addresses; one that is none is a configuration error."""
+    addresses = [address.strip() for address in env.list(name, default=[]) if address.strip()]
+    for address in addresses:
+        try:
+            validate_email(address)
+        except ValidationError:
+            raise ImproperlyConfigured(f"{name} holds {address!r}, not an e-mail address") from None
+    return addresses
+
+
+def channel_urls(name: str) -> list[str]:
+    """Apprise URLs separated by spaces, new lines or commas; a comma inside a URL (some carry
+    lists in their query) separates only where the next URL's scheme follows it."""
+    text = env.str(name, default="")
+    return [url for url in re.split(r"\s+|,\s*(?=[a-zA-Z][a-zA-Z0-9+.-]*://)", text) if url]
 
 
 DEBUG = flag("DEBUG", default=False)
@@ -261,6 +296,19 @@ CRONTAB_LOCK_JOBS = True  # same-host overlap; the database lease covers other m
 # Unique per checkout, so two projects on one host never replace each other's lines.
 CRONTAB_COMMENT = f"edurpg-sync {BASE_DIR}"
 
+# Alerts (sync.alerts): e-mail through EMAIL_URL's server, from SYNC_ALERT_FROM, and apprise's chat
+# and webhook channels. The operator's own contacts hear of every tenant; each tenant's page
+# holds its own. EMAIL_URL sets EMAIL_BACKEND, EMAIL_HOST, EMAIL_PORT, EMAIL_HOST_USER,
+# EMAIL_HOST_PASSWORD and EMAIL_USE_TLS or EMAIL_USE_SSL.
+globals().update(email_server(env.str("EMAIL_URL", default="consolemail://")))
+DEFAULT_FROM_EMAIL = env.str("SYNC_ALERT_FROM", default="EduRPG sync <sync@localhost>")
+SYNC_ALERT_EMAILS = email_addresses("SYNC_ALERT_EMAILS")
+SYNC_ALERT_URLS = channel_urls("SYNC_ALERT_URLS")
+# Seconds to connect to a mail server or channel, and for each read of its answer: a dead one
+# must not hold the caller.
+SYNC_ALERT_TIMEOUT = number("SYNC_ALERT_TIMEOUT", 10.0, float, minimum=0.001)
+EMAIL_TIMEOUT = SYNC_ALERT_TIMEOUT
+
 # Celery, for SYNC_EXECUTOR=celery (docs/scaling.md). Plain values: only workers, beat and the
 # processes that enqueue read them, so nothing here imports Celery.
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="")
@@ -307,12 +355,18 @@ LOGGING = {
             "class": "logging.StreamHandler",
             "formatter": LOG_FORMAT,
             "filters": ["scrub_secrets"],
-        }
+        },
+        "nowhere": {"class": "logging.NullHandler"},
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
         "httpx": {"level": "WARNING"},
         "httpcore": {"level": "WARNING"},
         "axes.apps": {"level": "WARNING"},  # its start-up banner, in every command's output
+        # apprise's lines, its errors too, repeat a channel's whole URL, tokens and all: none
+        # reaches the log. sync.alerts reads why a channel failed from them and says it in a
+        # sentence without the URL.
+        "apprise": {"level": "DEBUG", "handlers": ["nowhere"], "propagate": False},
+        "urllib3": {"level": "WARNING"},  # apprise's requests: its debug lines name the path
     },
 }

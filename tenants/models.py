@@ -19,6 +19,17 @@ class Tenant(models.Model):
         related_name="tenants",
         help_text="Staff users who may see and manage this tenant's data.",
     )
+    alert_emails = models.TextField(
+        blank=True,
+        help_text="E-mail addresses told when a connection of this tenant fails or is late, "
+        "separated by commas or new lines.",
+    )
+    # {"urls": [...]}: apprise URLs of chat and webhook channels. They carry tokens, so they are
+    # secrets: encrypted at rest and never shown again once saved.
+    alert_urls = EncryptedJSONField(
+        help_text="Chat and webhook channels told when a connection of this tenant fails or is "
+        "late (apprise URLs)."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

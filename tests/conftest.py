@@ -58,6 +58,7 @@ def fresh_key():
     return Fernet.generate_key().decode()
 
 
+from tests.alert_servers import *  # noqa: E402,F403 - where alerts go: SMTP, webhooks
 from tests.fixtures_bakalari import *  # noqa: E402,F403 - each source's sandbox fixtures
 from tests.fixtures_sari import *  # noqa: E402,F403
 from tests.fixtures_served import *  # noqa: E402,F403

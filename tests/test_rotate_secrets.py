@@ -19,7 +19,8 @@ def test_after_rotation_the_new_key_alone_decrypts(make_connection, settings, fr
     connection = make_connection(session={"refresh_token": "rt-123"})
     settings.FIELD_ENCRYPTION_KEYS = [fresh_key, old_key]
 
-    assert "2 secret value(s) re-encrypted" in rotate()
+    # the connection's secrets and session, and its tenant's alert channels
+    assert "3 secret value(s) re-encrypted" in rotate()
 
     settings.FIELD_ENCRYPTION_KEYS = [fresh_key]
     reloaded = Connection.objects.get(pk=connection.pk)
@@ -41,7 +42,7 @@ def test_a_second_rotation_rewrites_nothing(make_connection, settings, fresh_key
     make_connection()
     settings.FIELD_ENCRYPTION_KEYS = [fresh_key, *settings.FIELD_ENCRYPTION_KEYS]
     rotate()
-    assert "0 secret value(s) re-encrypted under the newest key; 2 already used it" in rotate()
+    assert "0 secret value(s) re-encrypted under the newest key; 3 already used it" in rotate()
 
 
 def stored() -> dict:

@@ -10,6 +10,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.text import slugify
 from import_export.admin import ImportExportMixin
 
+from sync.alerts import channels, contacts
 from sync.console import connection_rules as rules
 from sync.console.accounts_admin import AccountInline, offers_accounts
 from sync.console.connection_form import (
@@ -20,6 +21,7 @@ from sync.console.connection_form import (
     source_connection_form,
     stored_value,
 )
+from sync.console.contacts_form import CLEAR_URLS, TYPED_URLS, TenantContactsForm
 from sync.console.overview import STATES, HealthChangeList, HealthFilter, success_rate_text
 from sync.console.resources import FORMATS, ConnectionResource, TenantResource
 from sync.console.scoping import TenantFilter, TenantScopedAdmin
@@ -189,8 +191,15 @@ class TenantAdmin(TenantScopedAdmin, ConsoleAdmin, ImportExportAsUser, admin.Mod
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
     filter_horizontal = ["staff"]
-    actions = ["test_selected", "sync_selected"]
+    form = TenantContactsForm
+    actions = [
+        "test_selected",
+        "sync_selected",
+        "notify_tenant_contacts",
+        "notify_operator_contacts",
+    ]
     resource_classes = [TenantResource]
+    alert_fields = ["alert_emails", TYPED_URLS, CLEAR_URLS, "alert_channels"]
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("connections")
@@ -214,7 +223,25 @@ class TenantAdmin(TenantScopedAdmin, ConsoleAdmin, ImportExportAsUser, admin.Mod
 
     def get_readonly_fields(self, request, obj=None):
         # Membership decides what a staff user sees: only superusers hand it out.
-        return [] if request.user.is_superuser else ["staff"]
+        fixed = [] if request.user.is_superuser else ["staff"]
+        if obj and not self.has_change_permission(request, obj):
+            fixed.append("alert_channels")
+        return fixed
+
+    def get_fieldsets(self, request, obj=None):
+        fields = [f for f in self.get_fields(request, obj) if f not in self.alert_fields]
+        return [(None, {"fields": fields}), ("Alerts", {"fields": self.alerts(request, obj)})]
+
+    def alerts(self, request, obj) -> list[str]:
+        """The alert contacts: channels write-only, with a "clear" box once some are stored."""
+        if obj and not self.has_change_permission(request, obj):
+            return ["alert_emails", "alert_channels"]
+        stored = bool(obj and contacts.stored_urls(obj))
+        return ["alert_emails", TYPED_URLS, *([CLEAR_URLS] if stored else [])]
+
+    @admin.display(description="alert channels")
+    def alert_channels(self, tenant: Tenant) -> str:
+        return ", ".join(map(channels.named, contacts.stored_urls(tenant))) or "none"
 
     def has_add_permission(self, request) -> bool:
         # A staff user's new tenant would have no members, so they could never see it again.
@@ -229,6 +256,7 @@ class TenantAdmin(TenantScopedAdmin, ConsoleAdmin, ImportExportAsUser, admin.Mod
         if request.method == "POST":
             # The page was refused, perhaps for the tenant's own fields: a connection form that
             # was fine still comes back with its typed secrets blank, so it says so too.
+            context["adminform"].form.note_typed_secrets_not_kept()
             for inline in context["inline_admin_formsets"]:
                 for form in inline.formset.forms:
                     if isinstance(form, ConnectionFormBase):
@@ -255,6 +283,40 @@ class TenantAdmin(TenantScopedAdmin, ConsoleAdmin, ImportExportAsUser, admin.Mod
 
     def history_url(self, tenant) -> str:
         return runs_url(tenant=tenant.pk)
+
+    def has_superuser_permission(self, request) -> bool:
+        return request.user.is_superuser
+
+    @admin.action(
+        permissions=["change"],
+        description="Send a test notification to the selected tenants' contacts",
+    )
+    def notify_tenant_contacts(self, request, queryset):
+        for tenant in queryset:
+            emails, urls = contacts.tenant_contacts(tenant)
+            none = f"{tenant} has no alert contacts: add some under “Alerts” on its page."
+            self.report_test(request, str(tenant), emails, urls, none)
+
+    @admin.action(
+        permissions=["superuser"],
+        description="Send a test notification to the operator's contacts",
+    )
+    def notify_operator_contacts(self, request, queryset):
+        emails, urls = contacts.operator_contacts()
+        none = "The operator has no alert contacts: set SYNC_ALERT_EMAILS or SYNC_ALERT_URLS."
+        self.report_test(request, "the operator", emails, urls, none)
+
+    def report_test(self, request, whom: str, emails, urls, none: str) -> None:
+        """Send a test message; say where it went, or each failure in its own sentence."""
+        if not (emails or urls):
+            messages.warning(request, none)
+            return
+        failures = channels.send_test(whom, emails=emails, urls=urls)
+        for failure in failures:
+            messages.error(request, f"Test notification for {whom}: {failure}")
+        if not failures:
+            reached = contacts.described(emails, urls)
+            messages.success(request, f"Test notification for {whom} sent to {reached}.")
 
     @admin.display(description="connections")
     def connections_cell(self, tenant: Tenant) -> str:
