@@ -370,3 +370,17 @@ LOGGING = {
         "urllib3": {"level": "WARNING"},  # apprise's requests: its debug lines name the path
     },
 }
+
+# Incidents and their messages (docs/operations.md, "Alerts"). The contacts, e-mail and
+# chat settings are with the mail settings above.
+SYNC_ALERT_AFTER_FAILURES = {
+    # failed runs in a row that open an incident: kinds a person must mend (credentials,
+    # rights, settings) at once, transient ones when they repeat
+    "permanent": number("SYNC_ALERT_AFTER_PERMANENT_FAILURES", 1),
+    "transient": number("SYNC_ALERT_AFTER_TRANSIENT_FAILURES", 2),
+}
+SYNC_ALERT_REMIND_HOURS = number("SYNC_ALERT_REMIND_HOURS", 0, minimum=0)  # 0: no reminders
+# Where the admin is served, for the links in messages ("https://sync.example.cz").
+SYNC_SITE_URL = env.str("SYNC_SITE_URL", default="")
+# A healthchecks.io-style check pinged by every scheduled round: /start, then itself or /fail.
+SYNC_HEARTBEAT_URL = env.str("SYNC_HEARTBEAT_URL", default="")

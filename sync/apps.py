@@ -8,10 +8,13 @@ class SyncConfig(AppConfig):
     def ready(self) -> None:
         from django.core import checks
 
+        from sync.alerts import incidents
         from sync.console import admin  # noqa: F401 - the console's pages register themselves
+        from sync.run import events
         from sync.run.schedule import check_schedule
         from sync.sources import registry
         from tenants.models import Connection
 
         checks.register(check_schedule)
         Connection.label_source = staticmethod(registry.label_of)
+        events.run_finished.connect(incidents.on_run_finished, dispatch_uid="incidents")

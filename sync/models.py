@@ -157,3 +157,73 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
+
+
+class Incident(models.Model):
+    """A connection that needs a person, from the run that showed it until a run succeeds.
+
+    One open incident per connection and cause (a partial unique constraint: processes finishing
+    runs at once open it once). Its opening and closing messages each go out once: a process
+    takes a due message by a conditional update before sending it (`sync.alerts.notices`).
+    """
+
+    class Cause(models.TextChoices):
+        FAILING = "failing", "Failing"
+        NEEDS_PERSON = "needs_person", "Needs a person"
+        LATE = "late", "Late"
+
+    class Notice(models.TextChoices):
+        NONE = "", "Nothing to send"
+        DUE = "due", "Due"
+        SENDING = "sending", "Being sent"
+        SENT = "sent", "Sent"
+
+    connection = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="incidents")
+    cause = models.CharField(max_length=20, choices=Cause.choices)
+    error_kind = models.CharField(max_length=30, blank=True)
+    message = models.TextField(blank=True)  # the cause in the admin's sentence
+    opened_at = models.DateTimeField()
+    closed_at = models.DateTimeField(null=True, blank=True)
+    opening_run = models.ForeignKey(
+        SyncRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    latest_run = models.ForeignKey(
+        SyncRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    closing_run = models.ForeignKey(
+        SyncRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    opening_notice = models.CharField(
+        max_length=10, choices=Notice.choices, default=Notice.DUE, blank=True
+    )
+    closing_notice = models.CharField(
+        max_length=10, choices=Notice.choices, default=Notice.NONE, blank=True
+    )
+    reminder_notice = models.CharField(
+        max_length=10, choices=Notice.choices, default=Notice.NONE, blank=True
+    )
+    notice_taken_at = models.DateTimeField(null=True, blank=True)  # when a sender took one
+    # {message: recipients it reached already}: a retry sends to the others only.
+    delivered_to = models.JSONField(default=dict, blank=True)
+    reminded_at = models.DateTimeField(null=True, blank=True)
+    last_delivery_error = models.TextField(blank=True)
+    last_delivery_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-opened_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["connection", "cause"],
+                condition=models.Q(closed_at__isnull=True),
+                name="one_open_incident_per_cause",
+            )
+        ]
+        indexes = [models.Index(fields=["closed_at", "opened_at"])]
+
+    def __str__(self) -> str:
+        since = f"{self.opened_at:%Y-%m-%d %H:%M}"
+        return f"{self.connection} · {self.get_cause_display()} since {since}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.closed_at is None

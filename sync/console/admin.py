@@ -7,7 +7,8 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from import_export.admin import ExportMixin
 
-from sync.console import run_progress, tenant_admin, views
+from sync.console import incidents_admin, run_progress, tenant_admin, views
+from sync.console.read_only import ReadOnlyAdmin
 from sync.console.resources import FORMATS, SyncRunResource
 from sync.console.scoping import TenantFilter, TenantScopedAdmin
 from sync.models import ApiToken, ExternalRef, SyncRun
@@ -16,19 +17,6 @@ from sync.sources import registry
 
 def link(url_name: str, obj) -> str:
     return format_html('<a href="{}">{}</a>', reverse(url_name, args=[obj.pk]), obj)
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Rows written by the sync itself: people look, nobody edits."""
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 class MirroredAdmin(TenantScopedAdmin, ReadOnlyAdmin):
@@ -245,3 +233,4 @@ class ApiTokenAdmin(admin.ModelAdmin):
 
 register_mirrored()
 assert tenant_admin  # its Tenant and Connection pages registered themselves on import
+assert incidents_admin  # and the incidents' pages

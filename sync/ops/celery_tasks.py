@@ -17,6 +17,7 @@ import uuid
 from django.utils import timezone
 
 from edurpg.celery import app
+from sync.alerts.rounds import Round
 from sync.models import Lease, SyncRun
 from sync.run import engine, lease
 from sync.run.launcher import queue_runs, send_to_celery
@@ -47,8 +48,17 @@ def execute_run(task, run_id: str) -> str:
 
 @app.task(name="sync.queue_enabled_connections")
 def queue_enabled_connections() -> int:
-    """What `sync_sources --trigger cron` does on Celery: one run per enabled connection."""
-    return len(queue_connections(enabled_connections(), trigger="cron"))
+    """What `sync_sources --trigger cron` does on Celery: one run per enabled connection; then
+    the alerts tick and the heartbeat (the workers' runs are told by the next tick)."""
+    scheduled = Round(SyncRun.Trigger.CRON)
+    scheduled.start()
+    try:
+        runs = queue_connections(enabled_connections(), trigger="cron")
+    except Exception as error:
+        scheduled.crashed(error)
+        raise
+    scheduled.finish([], note=f"{len(runs)} run(s) queued for the workers")
+    return len(runs)
 
 
 def queue_connections(connections, *, trigger: str) -> list[SyncRun]:

@@ -5,6 +5,7 @@ import logging
 
 from django.conf import settings
 
+from sync.alerts.rounds import Round
 from sync.run.engine import sync_many
 from sync.run.selection import enabled_connections
 
@@ -17,6 +18,13 @@ def scheduled_sync() -> None:
 
         log.info("scheduled sync: %d run(s) queued for Celery workers", queue_enabled_connections())
         return
-    runs = sync_many(enabled_connections(), trigger="cron", workers=settings.SYNC_WORKERS)
+    scheduled = Round("cron")
+    scheduled.start()
+    try:
+        runs = sync_many(enabled_connections(), trigger="cron", workers=settings.SYNC_WORKERS)
+    except Exception as error:
+        scheduled.crashed(error)
+        raise
+    scheduled.finish(runs)
     failed = sum(run.status == "failed" for run in runs)
     log.info("scheduled sync done: %d run(s), %d failed", len(runs), failed)

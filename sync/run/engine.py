@@ -88,6 +88,8 @@ def carry_out(run: SyncRun, transport, round_started) -> SyncRun:
         )
     finally:
         lease.release(connection.pk, run.pk)
+    if run.status in SyncRun.FINISHED:
+        announce(run)  # its outcome is stored by now: a rolled-back write was failed after it
     return run
 
 
@@ -278,6 +280,13 @@ def close(run: SyncRun) -> None:
     run.save()
     if not run.dry_run:
         record_on_connection(run)
+
+
+def announce(run: SyncRun) -> None:
+    """Tell the receivers of `run_finished`; one that raises is logged, the run stands."""
+    for _receiver, result in events.run_finished.send_robust(sender=SyncRun, run=run):
+        if isinstance(result, Exception):
+            log.error("a receiver of run_finished failed: %r", result)
 
 
 def record_on_connection(run: SyncRun) -> None:

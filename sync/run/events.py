@@ -6,7 +6,13 @@ LOG_FORMAT=json) and repeats them in the message for plain-text logs.
 
 import logging
 
+from django.dispatch import Signal
+
 log = logging.getLogger("sync.run.events")
+
+# Sent once a run's outcome is stored (after the commit that stores it), with `run`: the
+# alerts open and close incidents on it.
+run_finished = Signal()
 
 
 def emit(event: str, run, level: int = logging.INFO, **fields) -> None:

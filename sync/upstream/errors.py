@@ -10,6 +10,8 @@ class SyncError(Exception):
     kind = "internal"
     step = "sync"
     retryable = False
+    # What a person does about it: the troubleshooting table's answer, in one or two sentences.
+    remedy = "Look up the run's id in the log of the process that ran it; the next run tries again."
 
     def __init__(self, message: str, *, detail: str = "", step: str | None = None) -> None:
         super().__init__(message)
@@ -27,6 +29,10 @@ class ConfigError(SyncError):
 
     kind = "config"
     step = "config"
+    remedy = (
+        "Fill in or correct the setting the message names on the connection's page, then "
+        "test the connection."
+    )
 
 
 class BadCredentials(SyncError):
@@ -34,6 +40,10 @@ class BadCredentials(SyncError):
 
     kind = "bad_credentials"
     step = "login"
+    remedy = (
+        "Enter the current credentials on the connection's page and test it (the password may "
+        "have been changed). Not retried, so the account is never locked by the sync."
+    )
 
 
 class TokenRejected(SyncError):
@@ -41,6 +51,10 @@ class TokenRejected(SyncError):
 
     kind = "token_rejected"
     step = "login"
+    remedy = (
+        "The account may be locked or lack API rights: ask the school's administrator (for "
+        "SARI, KYBERNA), then test the connection."
+    )
 
 
 class PermissionDenied(SyncError):
@@ -48,6 +62,7 @@ class PermissionDenied(SyncError):
 
     kind = "permission"
     step = "permission"
+    remedy = "Give the account the module or right the message names, or use another account."
 
 
 class TransientError(SyncError):
@@ -56,6 +71,10 @@ class TransientError(SyncError):
     kind = "transient"
     step = "http"
     retryable = True
+    remedy = (
+        "Already retried. Check the server's address, its availability and any firewall; "
+        "runs recover by themselves at the next tick once it answers."
+    )
 
     def __init__(self, message: str, *, retry_after: float | None = None, **kwargs) -> None:
         super().__init__(message, **kwargs)
@@ -67,6 +86,10 @@ class ProtocolError(SyncError):
 
     kind = "protocol"
     step = "server"
+    remedy = (
+        "The address may point at something else (a web page, a proxy), or the server is "
+        "broken: test the connection, which names the failing step."
+    )
 
 
 class UpstreamError(SyncError):
@@ -74,6 +97,7 @@ class UpstreamError(SyncError):
 
     kind = "upstream"
     step = "http"
+    remedy = "Read the code the server gave in the message; it names what it refused."
 
     def __init__(self, message: str, *, code: str = "", **kwargs) -> None:
         super().__init__(message, **kwargs)
@@ -84,6 +108,10 @@ class StorageError(SyncError):
     """The database refused a write; the transaction rolled back, so nothing was written."""
 
     kind = "database"
+    remedy = (
+        "Check the database (disk space, connections, `manage.py migrate`). Nothing of the run "
+        "was written; the next run writes everything."
+    )
 
     def __init__(self, error: Exception) -> None:
         first_line = str(error).strip().splitlines()[0][:300] if str(error).strip() else ""
@@ -100,3 +128,26 @@ def shape_error(server_name: str, what: str, expected: str) -> ProtocolError:
         f"{server_name} sent {what} in an unexpected form (expected {expected}).",
         detail=f"{what}: expected {expected}",
     )
+
+
+# Kinds a run records without an exception class of their own.
+OTHER_REMEDIES = {
+    "abandoned": "The process running the sync stopped; the next run cleans up and syncs again.",
+    "lease_lost": "A run took longer than SYNC_LEASE_SECONDS; raise it if runs are that long.",
+    "broker": "Check that the Celery broker is running and reachable from the scheduler.",
+}
+
+
+def remedy_for(kind: str) -> str:
+    """What to do about a run that failed with `kind`; the generic advice for an unknown one."""
+    for error in (SyncError, *all_subclasses(SyncError)):
+        if error.kind == kind:
+            return error.remedy
+    return OTHER_REMEDIES.get(kind, SyncError.remedy)
+
+
+def all_subclasses(cls) -> list[type]:
+    found = []
+    for sub in cls.__subclasses__():
+        found += [sub, *all_subclasses(sub)]
+    return found

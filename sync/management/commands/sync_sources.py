@@ -5,6 +5,7 @@ import threading
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from sync.alerts.rounds import Round
 from sync.models import SyncRun
 from sync.run.coverage import described
 from sync.run.engine import sync_many
@@ -44,13 +45,20 @@ class Command(BaseCommand):
         if settings.SYNC_EXECUTOR == "celery" and not options["dry_run"]:
             return hand_to_celery(self, connections, options)  # a dry run reports right here
         report = Report(self, len(connections), quiet=options["json"], dry_run=options["dry_run"])
-        runs = sync_many(
-            connections,
-            trigger=options["trigger"],
-            workers=workers,
-            dry_run=options["dry_run"],
-            on_done=report.done,
-        )
+        scheduled = Round(options["trigger"])
+        scheduled.start()
+        try:
+            runs = sync_many(
+                connections,
+                trigger=options["trigger"],
+                workers=workers,
+                dry_run=options["dry_run"],
+                on_done=report.done,
+            )
+        except Exception as error:
+            scheduled.crashed(error)
+            raise
+        scheduled.finish(runs)
         summary = batch_summary(runs)
         if options["json"]:
             self.stdout.write(json.dumps(summary, indent=2, ensure_ascii=False))
