@@ -463,3 +463,28 @@ def test_dry_run_reports_right_here_instead_of_queueing(served, celery_env):
     run = SyncRun.objects.get()
     assert run.dry_run and run.status == "ok" and run.counts["course"]["created"] > 0
     assert not Course.objects.exists()
+
+
+def test_beats_tick_pings_the_heartbeat_and_finds_late_connections(
+    served, celery_env, settings, webhook_receiver
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from sync.models import Incident
+    from sync.ops.celery_tasks import queue_enabled_connections
+    from tenants.models import Connection
+
+    settings.SYNC_HEARTBEAT_URL = webhook_receiver.url + "/ping/beat"
+    connection = served.connect("autoskola-a", source="sari")
+    Connection.objects.filter(pk=connection.pk).update(
+        created_at=timezone.now() - timedelta(days=1)
+    )
+
+    assert queue_enabled_connections() == 1  # what beat's task does on a worker
+
+    paths = [path for path, _, _ in webhook_receiver.posts]
+    assert paths == ["/ping/beat/start", "/ping/beat"]
+    assert "1 run(s) queued for the workers" in webhook_receiver.bodies[-1]
+    assert Incident.objects.get(connection=connection).cause == "late"
