@@ -26,5 +26,9 @@ app.conf.beat_schedule = {
     "sync-enabled-connections": {
         "task": "sync.queue_enabled_connections",
         "schedule": crontab.from_string(settings.SYNC_SCHEDULE),
-    }
+    },
+    "sync-housekeeping": {
+        "task": "sync.housekeeping",
+        "schedule": crontab.from_string(settings.SYNC_HOUSEKEEPING_SCHEDULE),
+    },
 }

@@ -287,8 +287,19 @@ SYNC_CRON_LOG = env.str("SYNC_CRON_LOG", default=str(BASE_DIR / "var" / "cron.lo
 # The cron line appends to it before Python starts: a missing folder would stop every tick.
 with suppress(OSError):  # where it cannot be made, the job's own redirect says so in cron's mail
     Path(SYNC_CRON_LOG).parent.mkdir(parents=True, exist_ok=True)
+# Retention (docs/operations.md, "What is kept"): runs older than this many days are deleted
+# (each connection keeps its latest, latest successful and latest failed run); records missing
+# upstream this long are purged (0: never; a tenant may set its own).
+SYNC_HISTORY_DAYS = number("SYNC_HISTORY_DAYS", 90)
+SYNC_PURGE_MISSING_DAYS = number("SYNC_PURGE_MISSING_DAYS", 365, minimum=0)
+SYNC_HOUSEKEEPING_SCHEDULE = env.str("SYNC_HOUSEKEEPING_SCHEDULE", default="30 3 * * *")
 CRONJOBS = [
-    (SYNC_SCHEDULE, "sync.ops.cron.scheduled_sync", f">> {shlex.quote(SYNC_CRON_LOG)} 2>&1")
+    (SYNC_SCHEDULE, "sync.ops.cron.scheduled_sync", f">> {shlex.quote(SYNC_CRON_LOG)} 2>&1"),
+    (
+        SYNC_HOUSEKEEPING_SCHEDULE,
+        "sync.ops.cron.housekeeping",
+        f">> {shlex.quote(SYNC_CRON_LOG)} 2>&1",
+    ),
 ]
 CRONTAB_DJANGO_SETTINGS_MODULE = "edurpg.settings"
 CRONTAB_DJANGO_MANAGE_PATH = str(BASE_DIR / "manage.py")

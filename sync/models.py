@@ -99,6 +99,7 @@ class SyncRun(models.Model):
         indexes = [
             models.Index(fields=["connection", "-created_at"]),
             models.Index(fields=["status", "-created_at"]),
+            models.Index(fields=["created_at"]),  # retention finds the old ones by it
         ]
         get_latest_by = "created_at"
 

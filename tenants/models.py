@@ -30,6 +30,14 @@ class Tenant(models.Model):
         help_text="Chat and webhook channels told when a connection of this tenant fails or is "
         "late (apprise URLs)."
     )
+    # Days a record missing upstream stays in the mirror before it is purged; blank: the
+    # operator's SYNC_PURGE_MISSING_DAYS, 0: never purged.
+    purge_missing_days = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="Days a pupil, participant or other record that left upstream stays in the "
+        "mirror (inactive) before it is deleted. Blank: the operator's default; 0: never.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

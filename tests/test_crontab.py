@@ -18,13 +18,15 @@ def generated_lines() -> list[str]:
     return crontab.crontab_lines
 
 
-def test_the_line_uses_absolute_paths_and_the_schedule():
-    (line,) = generated_lines()
-    assert line.startswith(settings.SYNC_SCHEDULE + " ")
-    assert f"{sys.executable} {ROOT / 'manage.py'} crontab run " in line
-    assert "--settings=edurpg.settings" in line
-    assert line.rstrip().endswith(f"# {settings.CRONTAB_COMMENT}")
-    assert "%" not in line  # cron would cut the command there
+def test_the_lines_use_absolute_paths_and_their_schedules():
+    sync, housekeeping = generated_lines()
+    assert sync.startswith(settings.SYNC_SCHEDULE + " ")
+    assert housekeeping.startswith(settings.SYNC_HOUSEKEEPING_SCHEDULE + " ")
+    for line in (sync, housekeeping):
+        assert f"{sys.executable} {ROOT / 'manage.py'} crontab run " in line
+        assert "--settings=edurpg.settings" in line
+        assert line.rstrip().endswith(f"# {settings.CRONTAB_COMMENT}")
+        assert "%" not in line  # cron would cut the command there
 
 
 def test_the_line_runs_under_crons_bare_environment(tmp_path, settings):
@@ -66,8 +68,10 @@ def test_crontab_add_show_remove_round_trip():
     saved = crontab_lines()
     try:
         manage("add")
-        assert generated_lines()[0] in crontab_lines()
-        assert "sync.ops.cron.scheduled_sync" in manage("show")
+        installed = crontab_lines()
+        assert all(line in installed for line in generated_lines())  # both jobs
+        shown = manage("show")
+        assert "sync.ops.cron.scheduled_sync" in shown and "sync.ops.cron.housekeeping" in shown
         manage("remove")
         assert settings.CRONTAB_COMMENT not in crontab_lines()
     finally:

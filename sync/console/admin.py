@@ -114,6 +114,9 @@ class SyncRunAdmin(TenantScopedAdmin, ExportMixin, admin.ModelAdmin):
     def has_change_permission(self, request, obj=None) -> bool:
         return False
 
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # an audit trail: only retention (prune_history) deletes runs
+
     def change_view(self, request, object_id, form_url="", extra_context=None):
         run = self.get_object(request, object_id)
         if run is not None:

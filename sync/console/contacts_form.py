@@ -56,7 +56,7 @@ class TenantContactsForm(forms.ModelForm):
 
     class Meta:
         model = Tenant
-        fields = ["name", "slug", "kind", "active", "staff", "alert_emails"]
+        fields = ["name", "slug", "kind", "active", "staff", "alert_emails", "purge_missing_days"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -229,8 +229,13 @@ class TenantAdmin(TenantScopedAdmin, ConsoleAdmin, ImportExportAsUser, admin.Mod
         return fixed
 
     def get_fieldsets(self, request, obj=None):
-        fields = [f for f in self.get_fields(request, obj) if f not in self.alert_fields]
-        return [(None, {"fields": fields}), ("Alerts", {"fields": self.alerts(request, obj)})]
+        apart = [*self.alert_fields, "purge_missing_days"]
+        fields = [f for f in self.get_fields(request, obj) if f not in apart]
+        return [
+            (None, {"fields": fields}),
+            ("Alerts", {"fields": self.alerts(request, obj)}),
+            ("Data retention", {"fields": ["purge_missing_days"]}),
+        ]
 
     def alerts(self, request, obj) -> list[str]:
         """The alert contacts: channels write-only, with a "clear" box once some are stored."""

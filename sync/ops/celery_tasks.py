@@ -102,3 +102,12 @@ def take_over(dead: SyncRun) -> SyncRun | None:
         triggered_by_id=dead.triggered_by_id,
         dry_run=dead.dry_run,
     )
+
+
+@app.task(name="sync.housekeeping")
+def housekeeping() -> str:
+    """What django-crontab's daily job does, for Celery beat: prune history, purge the gone."""
+    from sync.ops import cron
+
+    cron.housekeeping()
+    return "done"

@@ -28,3 +28,18 @@ def scheduled_sync() -> None:
     scheduled.finish(runs)
     failed = sum(run.status == "failed" for run in runs)
     log.info("scheduled sync done: %d run(s), %d failed", len(runs), failed)
+
+
+def housekeeping() -> None:
+    """The daily job: old history pruned, records gone upstream long ago purged."""
+    from sync.housekeeping import history, purge
+
+    pruned = history.prune()
+    purged = purge.purge_missing()
+    log.info(
+        "housekeeping done: %d run(s) and %d incident(s) pruned, %d record(s) purged%s",
+        pruned.runs,
+        pruned.incidents,
+        purged.total,
+        f"; left for next time (syncing): {', '.join(purged.busy)}" if purged.busy else "",
+    )
