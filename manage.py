@@ -11,7 +11,6 @@ def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "edurpg.settings")
     from django.conf import settings
     from django.core.exceptions import ImproperlyConfigured
-    from django.core.management import execute_from_command_line
     from django.db import DatabaseError
 
     try:
@@ -23,7 +22,7 @@ def main() -> None:
     except ImproperlyConfigured as exc:
         stop(f"configuration error: {exc}")
     try:
-        execute_from_command_line(sys.argv)
+        execute(sys.argv)
     except DatabaseError:
         from edurpg.database import database_problem
 
@@ -31,6 +30,19 @@ def main() -> None:
         if problem is None or "--traceback" in sys.argv:
             raise  # the command's own error, not the database's state: its traceback helps
         stop(problem)
+
+
+def execute(argv: list[str]) -> None:
+    """Django's command line, except that `version` is the product's command: Django answers it
+    with its own version, as it does `--version`, which stays Django's."""
+    import django
+    from django.core.management import ManagementUtility, execute_from_command_line
+
+    if argv[1:2] != ["version"]:
+        execute_from_command_line(argv)
+        return
+    django.setup()
+    ManagementUtility(argv).fetch_command("version").run_from_argv(argv)
 
 
 def check_schedule(command: list[str]) -> None:
