@@ -5,10 +5,20 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: up test lint format clean
+.PHONY: up serve test lint format clean
 
 up: $(VENV)/.installed .env  ## migrate, load the demo, serve the admin
 	$(PY) manage.py demo --serve $(HOST):$(PORT)
+
+# Production-like on this machine: DEBUG off, static files collected and served by WhiteNoise,
+# gunicorn; plain http here, so the HTTPS-only settings are relaxed (never in production).
+WEB_WORKERS ?= 2
+serve: $(VENV)/.installed .env  ## migrate, collect static files, serve with gunicorn
+	$(PY) manage.py migrate -v0
+	$(PY) manage.py collectstatic --noinput -v0
+	DEBUG=false SECURE_SSL_REDIRECT=false SESSION_COOKIE_SECURE=false CSRF_COOKIE_SECURE=false \
+	  $(VENV)/bin/gunicorn edurpg.wsgi --bind $(HOST):$(PORT) --workers $(WEB_WORKERS) \
+	  --access-logfile -
 
 test: $(VENV)/.installed .env  ## the whole test suite
 	$(PY) -m pytest $(PYTEST_ARGS)

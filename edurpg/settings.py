@@ -7,6 +7,7 @@ with a bare environment, so the file is found relative to this project, never th
 import base64
 import hashlib
 import re
+import ipaddress
 import shlex
 from contextlib import suppress
 from datetime import timedelta
@@ -139,6 +140,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # static files from the web process itself, compressed and cache-busted (collectstatic)
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -198,6 +201,13 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "var" / "static")
+with suppress(OSError):  # WhiteNoise looks there from the start (collectstatic fills it)
+    Path(STATIC_ROOT).mkdir(parents=True, exist_ok=True)
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Hashed names (a year in browsers' caches) and gzip/brotli copies, made by collectstatic.
+    "staticfiles": {"BACKEND": "edurpg.static_files.StaticFiles"},
+}
 
 # Security: strict by default outside DEBUG; each can be relaxed from the environment
 # (for example behind a TLS-terminating proxy that already redirects).
@@ -391,6 +401,15 @@ SYNC_ALERT_AFTER_FAILURES = {
     "transient": number("SYNC_ALERT_AFTER_TRANSIENT_FAILURES", 2),
 }
 SYNC_ALERT_REMIND_HOURS = number("SYNC_ALERT_REMIND_HOURS", 0, minimum=0)  # 0: no reminders
+# Who may scrape /metrics without an API token: addresses or networks ("127.0.0.1,10.0.0.0/8").
+SYNC_METRICS_ALLOW = env.list("SYNC_METRICS_ALLOW", default=[])
+for _network in SYNC_METRICS_ALLOW:
+    try:
+        ipaddress.ip_network(_network, strict=False)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"SYNC_METRICS_ALLOW: {_network!r} is not an address or network (10.0.0.0/8)"
+        ) from None
 # Where the admin is served, for the links in messages ("https://sync.example.cz").
 SYNC_SITE_URL = env.str("SYNC_SITE_URL", default="")
 # A healthchecks.io-style check pinged by every scheduled round: /start, then itself or /fail.
