@@ -4,11 +4,12 @@ VENV := .venv
 PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
+SANDBOX_PORT ?= 8765
 
 .PHONY: up serve test lint format clean
 
-up: $(VENV)/.installed .env  ## migrate, load the demo, serve the admin
-	$(PY) manage.py demo --serve $(HOST):$(PORT)
+up: $(VENV)/.installed .env  ## migrate, load the demo, serve the admin and the sandboxes
+	$(PY) manage.py demo --serve $(HOST):$(PORT) --sandbox-port $(SANDBOX_PORT)
 
 # Production-like on this machine: DEBUG off, static files collected and served by WhiteNoise,
 # gunicorn; plain http here, so the HTTPS-only settings are relaxed (never in production).

@@ -46,3 +46,13 @@ def test_the_admin_and_the_sandboxes_cannot_share_a_port(settings):
     settings.SYNC_ALLOW_INSECURE_URLS = True
     with pytest.raises(CommandError, match="cannot both use port 8765"):
         call_command("demo", serve="127.0.0.1:8765", sandbox_port=8765)
+
+
+def test_a_taken_sandbox_port_names_the_make_variable_that_moves_it(settings):
+    settings.SYNC_ALLOW_INSECURE_URLS = True
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with pytest.raises(CommandError, match=f"port {port}: .*make up SANDBOX_PORT={port + 1}"):
+            call_command("demo", sandbox_port=port)

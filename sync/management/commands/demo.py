@@ -75,7 +75,10 @@ class Command(BaseCommand):
         try:
             server = make_loopback_server(mount, "127.0.0.1", port, quiet=True)
         except OSError as exc:
-            raise CommandError(f"cannot serve the sandboxes on port {port}: {exc}") from None
+            raise CommandError(
+                f"cannot serve the sandboxes on port {port}: {exc.strerror or exc}; stop what uses "
+                f"it or choose another SANDBOX_PORT (make up SANDBOX_PORT={port + 1})"
+            ) from None
         threading.Thread(target=server.serve_forever, daemon=True).start()
         host, real_port = server.server_address[:2]
         return f"http://{host}:{real_port}"
@@ -126,7 +129,7 @@ def ensure_free(address: str, sandbox_port: int) -> None:
     if int(port) == sandbox_port:
         raise CommandError(
             f"the admin and the sandboxes cannot both use port {port}; "
-            f"choose another PORT (make up PORT=8000) or --sandbox-port"
+            f"choose another PORT or SANDBOX_PORT (make up PORT=8000 SANDBOX_PORT=8765)"
         )
     host = host.strip("[]") or "127.0.0.1"
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
