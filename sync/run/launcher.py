@@ -40,6 +40,10 @@ def start_in_background(runs: list[SyncRun]) -> None:
 class BrokerRefused(SyncError):
     kind = "broker"
     step = "queue"
+    remedy = (
+        "Check that the Celery broker (CELERY_BROKER_URL) is up and reachable from the machine "
+        "that queues the runs; the next tick queues them again."
+    )
 
     def __init__(self, error: Exception) -> None:
         super().__init__(

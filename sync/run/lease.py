@@ -20,6 +20,10 @@ from sync.upstream.errors import SyncError
 
 class LeaseLost(SyncError):
     kind = "lease_lost"
+    remedy = (
+        "The run stopped renewing its lease for SYNC_LEASE_SECONDS (a stalled process, a slow "
+        "database) and another run took over; raise SYNC_LEASE_SECONDS if runs pause that long."
+    )
 
     def __init__(self) -> None:
         super().__init__(

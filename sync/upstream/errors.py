@@ -133,8 +133,6 @@ def shape_error(server_name: str, what: str, expected: str) -> ProtocolError:
 # Kinds a run records without an exception class of their own.
 OTHER_REMEDIES = {
     "abandoned": "The process running the sync stopped; the next run cleans up and syncs again.",
-    "lease_lost": "A run took longer than SYNC_LEASE_SECONDS; raise it if runs are that long.",
-    "broker": "Check that the Celery broker is running and reachable from the scheduler.",
 }
 
 
