@@ -373,7 +373,9 @@ LOGGING = {
     "filters": {"scrub_secrets": {"()": "sync.upstream.scrub.ScrubSecrets"}},
     "handlers": {
         "console": {
-            "class": "logging.StreamHandler",
+            # a process writing SYNC_CRON_LOG follows it when logrotate moves it (the guide)
+            "()": "sync.ops.logfile.console",
+            "path": SYNC_CRON_LOG,
             "formatter": LOG_FORMAT,
             "filters": ["scrub_secrets"],
         },
