@@ -21,8 +21,14 @@ def main() -> None:
         check_schedule(command=sys.argv[1:2])
     except ImproperlyConfigured as exc:
         stop(f"configuration error: {exc}")
+    from tenants.crypto import SecretUnreadable
+
     try:
         execute(sys.argv)
+    except SecretUnreadable as exc:  # restored with other keys than the secrets were stored with
+        if "--traceback" in sys.argv:
+            raise
+        stop(f"configuration error: {exc}")
     except DatabaseError:
         from edurpg.database import database_problem
 

@@ -6,8 +6,8 @@ with a bare environment, so the file is found relative to this project, never th
 
 import base64
 import hashlib
-import re
 import ipaddress
+import re
 import shlex
 from contextlib import suppress
 from datetime import timedelta

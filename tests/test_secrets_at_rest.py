@@ -69,3 +69,20 @@ def test_it_says_clearly_when_no_key_can_read_a_secret(make_connection, settings
 def test_the_model_repr_shows_no_secret(make_connection):
     connection = make_connection()
     assert SECRET not in repr(connection) + str(connection)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_secrets_stored_with_other_keys_stop_a_command_in_one_line(make_connection):
+    """A database restored onto a machine whose FIELD_ENCRYPTION_KEYS lost the old key."""
+    from cryptography.fernet import Fernet
+
+    from tests.processes import manage
+
+    make_connection()
+    result = manage("sync_sources", FIELD_ENCRYPTION_KEYS=Fernet.generate_key().decode())
+
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "configuration error: A stored secret cannot be decrypted with the keys in "
+        "FIELD_ENCRYPTION_KEYS (was a key retired before `manage.py rotate_secrets` ran?)."
+    ]

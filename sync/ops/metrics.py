@@ -33,7 +33,9 @@ def allowed(request) -> bool:
         client = ipaddress.ip_address(request.META.get("REMOTE_ADDR", ""))
     except ValueError:
         return False
-    return any(client in ipaddress.ip_network(net, strict=False) for net in settings.SYNC_METRICS_ALLOW)
+    return any(
+        client in ipaddress.ip_network(net, strict=False) for net in settings.SYNC_METRICS_ALLOW
+    )
 
 
 def metrics(request):
