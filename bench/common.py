@@ -69,6 +69,20 @@ def setup_django(migrate: bool = True, debug: bool = False) -> None:
     call_command("migrate", verbosity=0)
 
 
+def require_postgresql() -> None:
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        sys.exit("this benchmark needs PostgreSQL (BENCH_DATABASE_URL=postgres://...)")
+
+
+def peak_mb() -> float:
+    """This process's peak resident set so far."""
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
+
+
 def ensure_database() -> None:
     url = database_url()
     if not url.startswith("postgres"):

@@ -12,7 +12,6 @@ environment, as settings read it (`DEBUG = flag("DEBUG", ...)`).
 """
 
 import json
-import resource
 import subprocess
 import sys
 
@@ -25,10 +24,6 @@ TARGET_MB = 200
 TARGET_BYTES = 500  # growth per record
 
 
-def peak_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
-
-
 def child(connection_id: int, debug: bool) -> None:
     common.setup_django(migrate=False, debug=debug)  # the parent migrated: that costs 60 MB
     from django.conf import settings
@@ -38,7 +33,7 @@ def child(connection_id: int, debug: bool) -> None:
 
     assert settings.DEBUG is debug
     connection = Connection.objects.select_related("tenant").get(pk=connection_id)
-    before = peak_mb()
+    before = common.peak_mb()
     run = sync_connection(connection, trigger="cli")
     totals = run.totals()
     records = totals["created"] + totals["updated"] + totals["unchanged"]
@@ -49,7 +44,7 @@ def child(connection_id: int, debug: bool) -> None:
                 "error": run.error_message,
                 "records": records,
                 "before_mb": before,
-                "peak_mb": peak_mb(),
+                "peak_mb": common.peak_mb(),
                 "seconds": (run.finished_at - run.started_at).total_seconds(),
             }
         )

@@ -21,7 +21,6 @@ in one transaction:
 Targets: engine >= 3x Django bulk and >= 0.8x the raw path in every case.
 """
 
-import sys
 from itertools import cycle, islice
 
 import common
@@ -35,10 +34,7 @@ BATCH = 1000  # Django bulk's batch_size, as the engine's
 def main() -> None:
     options = common.arguments(__doc__, FULL, QUICK)
     common.setup_django()
-    from django.db import connection
-
-    if connection.vendor != "postgresql":
-        sys.exit("this benchmark needs PostgreSQL (BENCH_DATABASE_URL=postgres://...)")
+    common.require_postgresql()
     common.empty_database()
     tenant, class_ids = school()
     rows = [format_row(measure(case, tenant, class_ids, options)) for case in CASES]
