@@ -7,7 +7,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from import_export.admin import ExportMixin
 
-from sync.console import incidents_admin, run_progress, tenant_admin, views
+from sync.console import incidents_admin, run_progress, status_board, tenant_admin, views
 from sync.console.read_only import ReadOnlyAdmin
 from sync.console.resources import FORMATS, SyncRunResource
 from sync.console.scoping import TenantFilter, TenantScopedAdmin
@@ -235,5 +235,6 @@ class ApiTokenAdmin(admin.ModelAdmin):
 
 
 register_mirrored()
+status_board.install(admin.site)
 assert tenant_admin  # its Tenant and Connection pages registered themselves on import
 assert incidents_admin  # and the incidents' pages

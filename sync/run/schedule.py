@@ -116,6 +116,16 @@ def last_tick(expression: str, now: datetime) -> datetime:
     return moment
 
 
+def next_tick(expression: str, now: datetime) -> datetime | None:
+    """The first minute after `now` on which the schedule fires (in `now`'s clock), in a year."""
+    moment = now.replace(second=0, microsecond=0)
+    for _ in range(366 * 24 * 60):
+        moment += timedelta(minutes=1)
+        if fires(expression, moment):
+            return moment
+    return None
+
+
 def day_matches(by_date: bool, by_weekday: bool, either: bool) -> bool:
     # cron's rule: with both day fields restricted, either may match; otherwise both must.
     return (by_date or by_weekday) if either else (by_date and by_weekday)
